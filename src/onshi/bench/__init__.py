@@ -1,0 +1,1 @@
+"""Benchmarks (`onshi bench …`). Speed is measured here, never asserted in tests."""

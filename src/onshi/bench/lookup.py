@@ -1,0 +1,330 @@
+"""`onshi bench lookup`: lookups per second and latency, by card and by numbers,
+in-process and over HTTP, with `pgbench -S` on the same server for the ratio.
+
+HTTP load comes from `wrk` (Debian package `wrk`) when installed, else from a simple
+multi-process keep-alive client (which itself costs CPU on a small machine: prefer wrk).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing as mp
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+from .. import config
+
+
+@dataclass
+class Figure:
+    name: str
+    requests: int
+    seconds: float
+    per_second: float
+    p50_ms: float | None
+    p99_ms: float | None
+    note: str = ""
+
+
+def _percentile(sorted_ns: list[int], q: float) -> float:
+    if not sorted_ns:
+        return float("nan")
+    index = min(len(sorted_ns) - 1, int(round(q * (len(sorted_ns) - 1))))
+    return sorted_ns[index] / 1e6
+
+
+# ---------------------------------------------------------------- in-process
+
+
+def _card_call(registry, facility, person):  # noqa: ANN001, ANN202
+    return lambda: registry.lookup_by_card(facility, person["card_serial"], channel="bench")
+
+
+def _numbers_call(registry, facility, person):  # noqa: ANN001, ANN202
+    from ..registry.service import parse_number_query
+
+    def call():  # noqa: ANN202
+        q = parse_number_query(person["insurer_number"], person["symbol"], person["number"], person["branch"], person["birth_date"])
+        return registry.lookup_by_numbers(facility, q, channel="bench")
+
+    return call
+
+
+def _in_process_worker(args: tuple) -> tuple[int, float, list[int]]:
+    url, people, kind, seconds = args
+    from ..registry.db import make_engine
+    from ..registry.service import Registry
+
+    registry = Registry(make_engine(url, pool_size=2), buffered_log=True)
+    make = _card_call if kind == "card" else _numbers_call
+    calls = [make(registry, p["facility_code"], p) for p in people]
+    for call in calls[:50]:  # warm the pool and the prepared statements
+        call()
+    latencies: list[int] = []
+    n = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while True:
+        t0 = time.perf_counter_ns()
+        result = calls[n % len(calls)]()
+        latencies.append(time.perf_counter_ns() - t0)
+        n += 1
+        if result.validity is None and result.error not in (None, "cert_expired", "card_expired"):
+            raise RuntimeError(f"unexpected lookup error {result.error}")
+        if n % 64 == 0 and time.perf_counter() >= deadline:
+            break
+    elapsed = time.perf_counter() - start
+    registry.close()
+    return n, elapsed, latencies
+
+
+def in_process(url: str, people: list[dict], kind: str, seconds: float, processes: int) -> Figure:
+    chunks = [people[i::processes] for i in range(processes)]
+    if processes == 1:
+        results = [_in_process_worker((url, chunks[0], kind, seconds))]
+    else:
+        with mp.get_context("spawn").Pool(processes) as pool:
+            results = pool.map(_in_process_worker, [(url, c, kind, seconds) for c in chunks])
+    total = sum(r[0] for r in results)
+    elapsed = max(r[1] for r in results)
+    lat = sorted(x for r in results for x in r[2])
+    return Figure(f"in-process by {kind} ({processes} proc)", total, elapsed, total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = os.environ | {"ONSHI_DATABASE_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "onshi.interfaces.http.server:app_from_env", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    import httpx
+
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start")
+
+
+def _bodies(people: list[dict], kind: str) -> list[tuple[str, str, str]]:
+    out = []
+    for p in people:
+        if kind == "card":
+            body = {"card_serial": p["card_serial"], "identity": "face"}
+            path = "/api/v1/lookups/card"
+        else:
+            body = {k: p[k] for k in ("insurer_number", "symbol", "number", "branch", "birth_date")}
+            path = "/api/v1/lookups/numbers"
+        out.append((path, p["facility_key"], json.dumps(body, ensure_ascii=False)))
+    return out
+
+
+WRK_SCRIPT = """
+local requests = {}
+local counter = 0
+init = function(args)
+  for i, line in ipairs(REQS) do
+    requests[i] = wrk.format("POST", line[1], {["Content-Type"] = "application/json", ["X-API-Key"] = line[2]}, line[3])
+  end
+end
+request = function()
+  counter = counter + 1
+  return requests[(counter % #requests) + 1]
+end
+done = function(summary, latency, requests)
+  io.write(string.format("ONSHI %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def _lua_string(s: str) -> str:
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+
+
+def http_wrk(base: str, people: list[dict], kind: str, seconds: float, connections: int, threads: int) -> Figure:
+    reqs = ",\n".join("{" + ", ".join(_lua_string(x) for x in item) + "}" for item in _bodies(people, kind))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write("REQS = {\n" + reqs + "\n}\n" + WRK_SCRIPT)
+        script = f.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{int(seconds)}s", "-s", script, "--latency", base],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        os.unlink(script)
+    m = re.search(r"ONSHI (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
+    if not m:
+        raise RuntimeError(f"could not read wrk's output:\n{out}")
+    n, dur_us, p50, p99, status_err, sock_err = map(int, m.groups())
+    elapsed = dur_us / 1e6
+    note = f"wrk -t{threads} -c{connections}" + (f"; {status_err} non-2xx" if status_err else "") + (f"; {sock_err} socket errors" if sock_err else "")
+    return Figure(f"HTTP by {kind}", n, elapsed, n / elapsed, p50 / 1000, p99 / 1000, note)
+
+
+def _py_client(args: tuple) -> tuple[int, list[int]]:
+    base, items, seconds = args
+    import http.client
+    from urllib.parse import urlparse
+
+    u = urlparse(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port)
+    lat, n = [], 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        path, key, body = items[n % len(items)]
+        t0 = time.perf_counter_ns()
+        conn.request("POST", path, body=body.encode(), headers={"Content-Type": "application/json", "X-API-Key": key})
+        resp = conn.getresponse()
+        resp.read()
+        lat.append(time.perf_counter_ns() - t0)
+        n += 1
+    return n, lat
+
+
+def http_python(base: str, people: list[dict], kind: str, seconds: float, connections: int) -> Figure:
+    items = _bodies(people, kind)
+    with mp.get_context("spawn").Pool(connections) as pool:
+        results = pool.map(_py_client, [(base, items[i::connections] or items, seconds) for i in range(connections)])
+    n = sum(r[0] for r in results)
+    lat = sorted(x for r in results for x in r[1])
+    return Figure(f"HTTP by {kind}", n, seconds, n / seconds, _percentile(lat, 0.5), _percentile(lat, 0.99), f"python client ×{connections} (install wrk for better figures)")
+
+
+# ---------------------------------------------------------------- pgbench
+
+
+def pgbench_select(url: str, seconds: float, clients: int, threads: int) -> Figure | None:
+    """`pgbench -S` (select-only) on a scratch database of the same server."""
+    from sqlalchemy.engine import make_url
+
+    if not shutil.which("pgbench"):
+        return None
+    u = make_url(url)
+    env = os.environ | {"PGHOST": u.host or "127.0.0.1", "PGPORT": str(u.port or 5432), "PGUSER": u.username or "postgres"}
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    db = "onshi_pgbench"
+    subprocess.run(["createdb", db], env=env, capture_output=True)
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], env=env, capture_output=True, check=True)
+    out = subprocess.run(["pgbench", "-S", "-n", "-c", str(clients), "-j", str(threads), "-T", str(int(seconds)), "-r", db], env=env, capture_output=True, text=True, check=True).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    lat = re.search(r"latency average = ([\d.]+) ms", out)
+    n = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    return Figure(f"pgbench -S (-c{clients} -j{threads})", n, seconds, tps, float(lat.group(1)) if lat else None, None, "single-row primary-key selects, scale 10")
+
+
+# ---------------------------------------------------------------- driver
+
+
+def run(
+    url: str,
+    *,
+    seed: int = 1,
+    sample: int = 2000,
+    seconds: float = 10,
+    processes: int | None = None,
+    workers: int | None = None,
+    connections: int = 32,
+    http: bool = True,
+    pgbench: bool = True,
+) -> dict:
+    from sqlalchemy import func, select
+
+    from ..registry import schema
+    from ..registry.db import make_engine
+    from ..registry.seed import sample_people
+
+    cores = os.cpu_count() or 1
+    processes = processes or cores
+    workers = workers or cores
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        population = conn.execute(select(func.count()).select_from(schema.person)).scalar_one()
+    people = sample_people(engine, sample, seed=seed, today=config.today())
+    engine.dispose()
+    if not people:
+        raise RuntimeError("the registry holds nobody to look up: seed it first (onshi seed --people N)")
+    figures: list[Figure] = []
+    for kind in ("card", "numbers"):
+        figures.append(in_process(url, people, kind, seconds, 1))
+        if processes > 1:
+            figures.append(in_process(url, people, kind, seconds, processes))
+    if http:
+        proc, base = start_server(url, workers)
+        try:
+            for kind in ("card", "numbers"):  # warm-up, not measured: key cache, prepared statements, buffers
+                if shutil.which("wrk"):
+                    http_wrk(base, people, kind, 2, connections, max(1, cores // 2))
+            for kind in ("card", "numbers"):
+                if shutil.which("wrk"):
+                    fig = http_wrk(base, people, kind, seconds, connections, max(1, cores // 2))
+                else:
+                    fig = http_python(base, people, kind, seconds, min(connections, 4 * cores))
+                fig.note += f"; {workers} uvicorn workers"
+                figures.append(fig)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    if pgbench and url.startswith("postgresql"):
+        fig = pgbench_select(url, seconds, clients=connections, threads=max(1, cores // 2))
+        if fig:
+            figures.append(fig)
+    return {
+        "database": engine.url.render_as_string(hide_password=True),
+        "people": population,
+        "sampled": len(people),
+        "cores": cores,
+        "today": config.today().isoformat(),
+        "at": dt.datetime.now(config.JST).isoformat(timespec="seconds"),
+        "figures": [asdict(f) for f in figures],
+    }
+
+
+def print_report(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"lookups — {report['people']:,} people, {report['database']}, {report['cores']} cores")
+    for col in ("what", "requests", "per second", "p50 ms", "p99 ms", "note"):
+        table.add_column(col, justify="right" if col not in ("what", "note") else "left")
+    for f in report["figures"]:
+        table.add_row(
+            f["name"], f"{f['requests']:,}", f"{f['per_second']:,.0f}",
+            "" if f["p50_ms"] is None else f"{f['p50_ms']:.2f}", "" if f["p99_ms"] is None else f"{f['p99_ms']:.2f}", f["note"],
+        )
+    Console().print(table)
+    pg = next((f for f in report["figures"] if f["name"].startswith("pgbench")), None)
+    if pg:
+        for f in report["figures"]:
+            if f["name"].startswith("HTTP"):
+                Console().print(f"{f['name']}: {f['per_second'] / pg['per_second']:.1%} of pgbench -S")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print_report(run(config.database_url()))

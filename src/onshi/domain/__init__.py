@@ -1,0 +1,1 @@
+"""Pure values and calculations: no I/O, no framework, no database."""

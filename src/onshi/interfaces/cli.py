@@ -1,0 +1,243 @@
+"""The `onshi` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from .. import config
+
+app = typer.Typer(help="onshi — オンライン資格確認等システム (registry, lookups, demo data)", no_args_is_help=True, add_completion=False)
+lookup_app = typer.Typer(help="Look a patient up as a facility would (RULES F.1).", no_args_is_help=True)
+app.add_typer(lookup_app, name="lookup")
+bench_app = typer.Typer(help="Benchmarks: speed is measured here, not asserted in tests.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+err = Console(stderr=True)
+
+DatabaseOpt = Annotated[Optional[str], typer.Option("--database", "-d", help="database URL (default: $ONSHI_DATABASE_URL or ./onshi.sqlite3)")]
+TodayOpt = Annotated[Optional[str], typer.Option("--today", help="treat this day as today (YYYY-MM-DD); also $ONSHI_TODAY")]
+
+
+def _setup(database: str | None, today: str | None) -> None:
+    """Options become environment so that server workers and helpers see the same values."""
+    if database:
+        os.environ["ONSHI_DATABASE_URL"] = database
+    if today:
+        try:
+            dt.date.fromisoformat(today)
+        except ValueError:
+            raise typer.BadParameter(f"'{today}' is not a date (YYYY-MM-DD)", param_hint="--today") from None
+        os.environ["ONSHI_TODAY"] = today
+
+
+def _engine():  # noqa: ANN202
+    from ..registry.db import make_engine, migrate
+
+    engine = make_engine()
+    migrate(engine)
+    return engine
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+    people: Annotated[int, typer.Option(help="demo population seeded into an empty database")] = 3000,
+    seed: Annotated[int, typer.Option(help="seed of the demo population")] = 1,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Create the schema, seed a demo population if the database is empty, and serve."""
+    import uvicorn
+
+    from ..registry import db
+    from ..registry.seed import seed_registry
+
+    _setup(database, today)
+    engine = _engine()
+    if db.is_empty(engine):
+        err.print(f"空のデータベースにデモ用の {people:,} 人を登録します（seed {seed}）…")
+        summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+        err.print(
+            f"デモ用の鍵: 施設 {summary.demo_facility_code} X-API-Key: {summary.demo_facility_key}\n"
+            f"           保険者 {summary.demo_insurer_number} X-API-Key: {summary.demo_insurer_key}"
+        )
+    _print_demo_people(engine, seed)
+    engine.dispose()
+    url = f"http://{host}:{port}/"
+    print(f"onshi serving on {url}  (API docs: {url}docs, today: {config.today().isoformat()}, database: {config.database_url()})", flush=True)
+    uvicorn.run(
+        "onshi.interfaces.http.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False
+    )
+
+
+@app.command("seed")
+def seed_cmd(
+    people: Annotated[int, typer.Option("--people", "-n", help="number of people")] = 3000,
+    seed: Annotated[int, typer.Option(help="random seed (the same seed gives the same population)")] = 1,
+    sample: Annotated[int, typer.Option(help="also print K seeded people as JSON lines")] = 0,
+    reset: Annotated[bool, typer.Option(help="drop and recreate the registry first")] = False,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Seed a deterministic, realistic population (insurers, facilities, people, cards…)."""
+    from ..registry import db
+    from ..registry.seed import sample_people, seed_registry
+
+    _setup(database, today)
+    engine = _engine()
+    if reset:
+        db.reset(engine)
+    if not db.is_empty(engine):
+        err.print("[red]the registry is not empty; use --reset to replace it[/red]")
+        raise typer.Exit(2)
+    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+    err.print(
+        f"{summary.people:,} people, {summary.qualifications:,} qualifications, {summary.cards:,} cards, "
+        f"{summary.documents:,} documents, {summary.insurers:,} insurers, {summary.facilities:,} facilities "
+        f"in {summary.seconds:.1f} s"
+    )
+    for row in sample_people(engine, sample, seed=seed) if sample else []:
+        print(json.dumps(row, ensure_ascii=False))
+
+
+def _print_demo_people(engine, seed: int) -> None:  # noqa: ANN001
+    """A few seeded people to try, when the database holds the population of `seed`."""
+    from ..registry.seed import sample_people
+    from ..registry.service import Registry
+    from ..domain.errors import Unauthorized
+
+    people = sample_people(engine, 3, seed=seed)
+    if not people:
+        return
+    try:
+        Registry(engine).authenticate(people[0]["facility_key"])
+    except Unauthorized:
+        return  # seeded with another seed: its keys are not ours to print
+    err.print("試せる患者（カード番号・被保険者番号等）と施設の鍵:")
+    for p in people:
+        err.print(
+            f"  card_serial={p['card_serial']}  保険者番号={p['insurer_number']} 記号={p['symbol']} 番号={p['number']} "
+            f"枝番={p['branch']} 生年月日={p['birth_date']}  施設={p['facility_code']} X-API-Key: {p['facility_key']}"
+        )
+
+
+def _print_result(result) -> None:  # noqa: ANN001
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+
+
+FacilityOpt = Annotated[str, typer.Option("--facility", "-f", help="医療機関コード of the facility asking (logged)")]
+
+
+@lookup_app.command("card")
+def lookup_card(
+    serial: Annotated[str, typer.Argument(help="card serial")],
+    facility: FacilityOpt,
+    identity: Annotated[str, typer.Option(help="face | pin | visual | none")] = "face",
+    date: Annotated[Optional[str], typer.Option(help="as of this day (default today)")] = None,
+    limit_consent: Annotated[bool, typer.Option(help="the patient consents to 限度額 data")] = False,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """資格確認 by My Number card."""
+    _setup(database, today)
+    from ..domain.dates import parse_date
+
+    registry = _registry(facility)
+    _guard(lambda: _print_result(
+        registry.lookup_by_card(facility, serial, identity=identity, day=parse_date(date, "date") if date else None, limit_consent=limit_consent, channel="cli")
+    ))
+
+
+@lookup_app.command("numbers")
+def lookup_numbers(
+    facility: FacilityOpt,
+    insurer: Annotated[str, typer.Option("--insurer", help="保険者番号")],
+    number: Annotated[str, typer.Option("--number", help="番号")],
+    birth_date: Annotated[str, typer.Option("--birth-date", help="生年月日 YYYY-MM-DD")],
+    symbol: Annotated[Optional[str], typer.Option("--symbol", help="記号")] = None,
+    branch: Annotated[Optional[str], typer.Option("--branch", help="枝番")] = None,
+    date: Annotated[Optional[str], typer.Option(help="as of this day (default today)")] = None,
+    limit_consent: Annotated[bool, typer.Option(help="the patient consents to 限度額 data")] = False,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """資格確認 by 被保険者番号等 and birth date."""
+    _setup(database, today)
+    from ..domain.dates import parse_date
+    from ..registry.service import parse_number_query
+
+    registry = _registry(facility)
+
+    def run() -> None:
+        query = parse_number_query(insurer, symbol, number, branch, birth_date)
+        _print_result(registry.lookup_by_numbers(facility, query, day=parse_date(date, "date") if date else None, limit_consent=limit_consent, channel="cli"))
+
+    _guard(run)
+
+
+def _registry(facility: str | None = None):  # noqa: ANN202
+    from ..registry.service import Registry
+
+    registry = Registry(_engine())
+    if facility is not None and registry.facility(facility) is None:
+        err.print(f"[red]error:[/red] --facility: unknown facility {facility}")
+        raise typer.Exit(2)
+    return registry
+
+
+def _guard(fn) -> None:  # noqa: ANN001
+    from ..domain.errors import InputError, ServiceError
+
+    try:
+        fn()
+    except (InputError, ServiceError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@bench_app.command("lookup")
+def bench_lookup(
+    seconds: Annotated[float, typer.Option(help="duration of each measurement")] = 10,
+    sample: Annotated[int, typer.Option(help="distinct people to look up")] = 2000,
+    people: Annotated[int, typer.Option(help="seed this many people first if the registry is empty")] = 0,
+    seed: Annotated[int, typer.Option(help="the seed the registry was (or will be) seeded with")] = 1,
+    processes: Annotated[Optional[int], typer.Option(help="in-process: parallel processes (default: cores)")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="HTTP: uvicorn workers (default: cores)")] = None,
+    connections: Annotated[int, typer.Option(help="HTTP: concurrent connections")] = 32,
+    http: Annotated[bool, typer.Option(help="measure over HTTP too")] = True,
+    pgbench: Annotated[bool, typer.Option(help="run pgbench -S on the same server (PostgreSQL)")] = True,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Lookups/s and p50/p99 by card and by numbers, in-process and over HTTP, with pgbench -S."""
+    from ..bench import lookup as bench
+    from ..registry import db
+    from ..registry.seed import seed_registry
+
+    _setup(database, today)
+    engine = _engine()
+    if db.is_empty(engine):
+        if not people:
+            err.print("[red]the registry is empty: pass --people N to seed it first[/red]")
+            raise typer.Exit(2)
+        summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+        err.print(f"seeded {summary.people:,} people in {summary.seconds:.0f} s")
+    engine.dispose()
+    report = bench.run(config.database_url(), seed=seed, sample=sample, seconds=seconds, processes=processes, workers=workers, connections=connections, http=http, pgbench=pgbench)
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,141 @@
+"""The JSON HTTP API (FastAPI). Handlers are thin: they authenticate, hand over to the
+registry service, and shape the answer. OpenAPI at /docs and /openapi.json."""
+
+import datetime as dt
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
+
+import orjson
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from ... import __version__, config
+from ...domain.errors import Forbidden
+from ...registry import operations
+from ...registry.service import Principal, Registry
+from . import fastpath, problems
+
+API = "/api/v1"
+
+
+class CardLookup(BaseModel):
+    """マイナ保険証 / スマホ保険証 read at the facility's reader."""
+
+    model_config = ConfigDict(extra="forbid")
+    card_serial: str = Field(min_length=1, max_length=16)
+    identity: Literal["face", "pin", "visual", "none"] = "face"
+    method: Literal["my_number_card", "smartphone"] = "my_number_card"
+    date: dt.date | None = Field(None, description="verify as of this day (default: today)")
+    limit_consent: bool = Field(False, description="the patient consents to return 限度額 data")
+
+
+class NumberLookup(BaseModel):
+    """一件照会 by 被保険者番号等 and birth date."""
+
+    model_config = ConfigDict(extra="forbid")
+    insurer_number: str = Field(max_length=10)
+    symbol: str | None = Field(None, max_length=40)
+    number: str = Field(max_length=40)
+    branch: str | None = Field(None, max_length=4)
+    birth_date: dt.date
+    date: dt.date | None = None
+    limit_consent: bool = False
+
+
+def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+def create_app(registry: Registry, *, fast_lookups: bool = True):  # noqa: ANN201
+    """The API; wrapped by FastLookups unless `fast_lookups` is False (both answer alike)."""
+    app = _create_app(registry)
+    return fastpath.FastLookups(app, registry) if fast_lookups else app
+
+
+def _create_app(registry: Registry) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        yield
+        registry.close()
+
+    app = FastAPI(
+        title="onshi — オンライン資格確認等システム API",
+        version=__version__,
+        description="Lookups for facilities (by card, by numbers) and registrations for insurers. "
+        "Every call needs an API key in the X-API-Key header. Errors are problem+json.",
+        lifespan=lifespan,
+    )
+    app.state.registry = registry
+    problems.install(app)
+
+    async def principal(
+        x_api_key: Annotated[str | None, Header(description="facility or insurer API key")] = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Principal:
+        key = x_api_key
+        if not key and authorization and authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        return registry.authenticate(key)
+
+    async def facility_principal(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != "facility":
+            raise Forbidden("X-API-Key", "lookups need a facility key")
+        return who
+
+    async def insurer_principal(insurer_number: Annotated[str, Path(max_length=8)], who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != "insurer" or who.subject != insurer_number.strip():
+            raise Forbidden("insurer_number", f"this key may not write for insurer {insurer_number}")
+        return who
+
+    @app.get(f"{API}/health", tags=["system"])
+    def health() -> Response:
+        return json_response({"status": "ok", "version": __version__, "today": config.today().isoformat()})
+
+    # The lookups are the hot path: FastLookups (fastpath.py) answers them in front of the
+    # app; these routes document them and answer the same way through the same function.
+    def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
+        async def handler(request: Request) -> Response:
+            status, ctype, payload = fastpath.lookup_response(registry, kind, fastpath.api_key(request.headers), await request.body())
+            headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+            return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
+
+        body_schema = {"content": {"application/json": {"schema": model.model_json_schema()}}, "required": True}
+        app.post(f"{API}/lookups/{kind}", tags=["lookups"], summary=summary, openapi_extra={"requestBody": body_schema})(handler)
+
+    _lookup_route("card", CardLookup, "資格確認（マイナ保険証）")
+    _lookup_route("numbers", NumberLookup, "資格確認（被保険者番号等による一件照会）")
+
+    @app.get(f"{API}/verifications", tags=["lookups"], summary="本日の資格確認一覧（この施設）")
+    def verifications(who: Annotated[Principal, Depends(facility_principal)], date: dt.date | None = Query(None)) -> Response:
+        rows = registry.log.for_facility(who.subject, date)
+        for r in rows:
+            for k, v in r.items():
+                if isinstance(v, dt.date | dt.datetime):
+                    r[k] = v.isoformat()
+        return json_response({"facility_code": who.subject, "date": (date or config.today()).isoformat(), "verifications": rows})
+
+    def _operation(kind: str, model: type[BaseModel]):  # noqa: ANN202
+        # No `from __future__ import annotations` here: FastAPI reads `model` from the closure.
+        def handler(body: model, who: Annotated[Principal, Depends(insurer_principal)]) -> Response:
+            result = registry.operate(who.subject, kind, body)
+            return json_response(result.body, 200 if result.replayed else 201, {"Idempotent-Replayed": "true"} if result.replayed else None)
+
+        return handler
+
+    routes = {
+        "acquisitions": ("acquisition", "資格取得の登録 (R-I1: 5日以内)"),
+        "changes": ("change", "資格情報の変更 (R-I1: 10日以内)"),
+        "losses": ("loss", "資格喪失の登録"),
+        "card-links": ("card_link", "マイナンバーカードの紐付け"),
+        "card-registrations": ("card_registration", "健康保険証利用登録"),
+    }
+    for path, (kind, summary) in routes.items():
+        model = operations.HANDLERS[kind][1]
+        app.post(f"{API}/insurers/{{insurer_number}}/{path}", tags=["insurers"], summary=summary, status_code=201)(_operation(kind, model))
+
+    @app.get(f"{API}/insurers/{{insurer_number}}/compliance", tags=["insurers"], summary="登録期限の遵守状況 (R-I1)")
+    def compliance(who: Annotated[Principal, Depends(insurer_principal)], since: dt.date | None = Query(None)) -> Response:
+        return json_response(registry.compliance(who.subject, since))
+
+    return app

@@ -1,0 +1,1 @@
+"""The central system: tables, migrations, insurer operations, linkage checks, lookups, audit."""

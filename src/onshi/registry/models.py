@@ -1,0 +1,220 @@
+"""Typed inputs of the insurer operations (validated the same way for API, CLI and pages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..domain import names, numbers
+from ..domain.errors import FieldError, InputError
+
+RequestId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$", description="client request id (idempotency key)")
+Name = Field(min_length=1, max_length=100)
+LIMIT_CATEGORIES = tuple([f"A0{i}" for i in range(1, 7)] + [f"B{i:02d}" for i in range(1, 11)])
+
+
+def _ratio_percent(value: object) -> object:
+    """後期 ratio as 0.1/0.2/0.3 (case files) or 10/20/30 (percent)."""
+    if isinstance(value, float) and value < 1:
+        return int(round(value * 100))
+    return value
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class MemberNumbers(_Base):
+    """記号・番号・枝番 identifying a qualification of the insurer."""
+
+    symbol: str = Field("", max_length=40)
+    number: str = Field(max_length=40)
+    branch: str = Field("", max_length=4)
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, v: str) -> str:
+        return _wrap(numbers.normalise_symbol, v)
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        return _wrap(numbers.normalise_member_number, v)
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        return _wrap(numbers.normalise_branch, v)
+
+
+def _wrap(fn, value):  # noqa: ANN001, ANN202
+    try:
+        return fn(value)
+    except InputError as exc:
+        raise ValueError(exc.errors[0].reason) from None
+
+
+class _Limit(_Base):
+    limit_category: str | None = None
+    limit_start: dt.date | None = None
+    limit_end: dt.date | None = None
+
+    @field_validator("limit_category")
+    @classmethod
+    def _category(cls, v: str | None) -> str | None:
+        if v is not None and v not in LIMIT_CATEGORIES:
+            raise ValueError(f"must be one of {', '.join(LIMIT_CATEGORIES)}")
+        return v
+
+
+class Acquisition(MemberNumbers, _Limit):
+    """資格取得: a new member (R-I1: in the central system within 5 days of the notice)."""
+
+    request_id: str = RequestId
+    my_number: str = Field(description="個人番号 (12 digits); only its keyed hash is kept")
+    name: str = Name
+    kana: str = Name
+    birth_date: dt.date
+    sex: Literal[1, 2, 3]
+    address: str | None = Field(None, max_length=200)
+    postcode: str | None = Field(None, pattern=r"^\d{3}-?\d{4}$")
+    relation: Literal["self", "family"] = "self"
+    insured_name: str | None = Field(None, max_length=100)
+    card_classification: Literal["01", "02", "03", "04", "05", "06", "07", "A1"] = "01"
+    start: dt.date
+    notified: dt.date
+    income: Literal["general", "high"] = "general"
+    kouki_ratio: Literal[10, 20, 30] | None = None
+    dv_flag: bool = False
+
+    _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
+
+    @field_validator("my_number")
+    @classmethod
+    def _my_number(cls, v: str) -> str:
+        return _wrap(numbers.parse_my_number, v)
+
+    @field_validator("kana")
+    @classmethod
+    def _kana(cls, v: str) -> str:
+        return _wrap(names.normalise_kana, v)
+
+    @model_validator(mode="after")
+    def _dates(self) -> "Acquisition":
+        if self.birth_date > self.start:
+            raise ValueError("start: is before the birth date")
+        if self.limit_start and self.limit_end and self.limit_end < self.limit_start:
+            raise ValueError("limit_end: is before limit_start")
+        if self.postcode and "-" not in self.postcode:
+            self.postcode = f"{self.postcode[:3]}-{self.postcode[3:]}"
+        return self
+
+
+class Change(MemberNumbers, _Limit):
+    """資格変更: attributes of a qualification change (R-I1: within 10 days)."""
+
+    request_id: str = RequestId
+    notified: dt.date
+    new_symbol: str | None = Field(None, max_length=40)
+    new_number: str | None = Field(None, max_length=40)
+    new_branch: str | None = Field(None, max_length=4)
+    name: str | None = Field(None, min_length=1, max_length=100)
+    kana: str | None = Field(None, min_length=1, max_length=100)
+    address: str | None = Field(None, max_length=200)
+    postcode: str | None = Field(None, pattern=r"^\d{3}-\d{4}$")
+    relation: Literal["self", "family"] | None = None
+    insured_name: str | None = Field(None, max_length=100)
+    income: Literal["general", "high"] | None = None
+    kouki_ratio: Literal[10, 20, 30] | None = None
+    dv_flag: bool | None = None
+
+    _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
+
+    @field_validator("kana")
+    @classmethod
+    def _kana(cls, v: str | None) -> str | None:
+        return None if v is None else _wrap(names.normalise_kana, v)
+
+    @field_validator("new_symbol")
+    @classmethod
+    def _new_symbol(cls, v: str | None) -> str | None:
+        return None if v is None else _wrap(numbers.normalise_symbol, v)
+
+    @field_validator("new_number")
+    @classmethod
+    def _new_number(cls, v: str | None) -> str | None:
+        return None if v is None else _wrap(numbers.normalise_member_number, v)
+
+    @field_validator("new_branch")
+    @classmethod
+    def _new_branch(cls, v: str | None) -> str | None:
+        return None if v is None else _wrap(numbers.normalise_branch, v)
+
+    @model_validator(mode="after")
+    def _something(self) -> "Change":
+        changed = self.model_dump(exclude={"request_id", "notified", "symbol", "number", "branch"}, exclude_none=True)
+        if not changed:
+            raise ValueError("the change carries no new value")
+        return self
+
+
+class Loss(MemberNumbers):
+    """資格喪失: the qualification ends; `end` is the last day covered."""
+
+    request_id: str = RequestId
+    notified: dt.date
+    end: dt.date
+    loss_reason: Literal["01", "02", "03", "99"] = "99"
+
+
+class CardLink(_Base):
+    """A member's My Number card (serial and dates; R-B1 computes missing expiries)."""
+
+    request_id: str = RequestId
+    my_number: str
+    serial: str = Field(pattern=r"^[0-9A-Z]{8,16}$")
+    issued: dt.date
+    card_expires: dt.date | None = None
+    cert_expires: dt.date | None = None
+
+    @field_validator("my_number")
+    @classmethod
+    def _my_number(cls, v: str) -> str:
+        return _wrap(numbers.parse_my_number, v)
+
+    @model_validator(mode="after")
+    def _dates(self) -> "CardLink":
+        if self.card_expires and self.card_expires < self.issued:
+            raise ValueError("card_expires: is before the issue date")
+        if self.cert_expires and self.cert_expires < self.issued:
+            raise ValueError("cert_expires: is before the issue date")
+        return self
+
+
+class CardRegistration(_Base):
+    """健康保険証利用登録 of a card."""
+
+    request_id: str = RequestId
+    serial: str = Field(pattern=r"^[0-9A-Z]{8,16}$")
+    registered_on: dt.date | None = None
+
+
+def validation_errors(exc: ValidationError) -> InputError:
+    """pydantic's errors as an InputError naming each field."""
+    errors = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"] if p != "body")
+        msg = e["msg"].removeprefix("Value error, ")
+        if not loc and ": " in msg:  # model-level checks name their field in the message
+            loc, msg = msg.split(": ", 1)
+        errors.append(FieldError(loc or "body", msg))
+    return InputError(errors)
+
+
+def parse(model: type[BaseModel], data: object) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_errors(exc) from None

@@ -1,0 +1,177 @@
+"""Tables of the central registry (SQLAlchemy Core). Migrations under migrations/ create
+exactly these; tests check that the two agree on SQLite and PostgreSQL.
+
+The 個人番号 appears only as a keyed hash (`my_number_hash`, see security.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+insurer = Table(
+    "insurer",
+    metadata,
+    Column("number", String(8), primary_key=True),  # 6 (国保) or 8 digits, no padding
+    Column("name", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),  # kyokai kumiai kyosai kokuho kouki seaman other
+    Column("prefecture", SmallInteger, nullable=False),
+)
+
+facility = Table(
+    "facility",
+    metadata,
+    Column("code", String(10), primary_key=True),  # 医療機関コード
+    Column("name", String(100), nullable=False),
+    Column("prefecture", SmallInteger, nullable=False),
+    Column("online", Boolean, nullable=False, default=True),
+    Column("smartphone", Boolean, nullable=False, default=False),
+    Column("mobile_consent", Boolean, nullable=False, default=False),
+)
+
+api_key = Table(
+    "api_key",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),  # SHA-256 of the key; the key is never stored
+    Column("role", String(10), nullable=False),  # facility | insurer
+    Column("subject", String(10), nullable=False),  # facility code or insurer number
+    Column("label", String(100), nullable=False, default=""),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("my_number_hash", String(64), unique=True),
+    Column("name", String(100), nullable=False),
+    Column("kana", String(100), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", SmallInteger, nullable=False),  # 1 male, 2 female, 3 not set
+    Column("address", String(200)),
+    Column("postcode", String(8)),
+    Column("dv_flag", Boolean, nullable=False, default=False),  # R-D5: never return the address
+)
+
+qualification = Table(
+    "qualification",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("person_id", BigId, ForeignKey("person.id"), nullable=False),
+    Column("insurer_number", String(8), ForeignKey("insurer.number"), nullable=False),
+    Column("symbol", String(20), nullable=False, default=""),  # 記号
+    Column("number", String(20), nullable=False),  # 番号
+    Column("branch", String(2), nullable=False, default=""),  # 枝番
+    Column("relation", String(6), nullable=False),  # self (本人) | family (家族)
+    Column("insured_name", String(100)),  # the insured head's name, for a 家族
+    Column("card_classification", String(2), nullable=False, default="01"),
+    Column("start", Date, nullable=False),  # first day covered
+    Column("end", Date),  # last day covered (資格喪失日 is the day after)
+    Column("loss_reason", String(2)),  # 01 死亡, 02 生活保護, 03 他の保険の資格取得, 99 その他
+    Column("income", String(8), nullable=False, default="general"),  # general | high (現役並み)
+    Column("kouki_ratio", SmallInteger),  # 後期高齢者: 10 / 20 / 30 (percent)
+    Column("limit_category", String(3)),  # 限度額適用認定 区分 (A01–A06, B01–B10)
+    Column("limit_start", Date),
+    Column("limit_end", Date),
+    Column("notified", Date),  # the insurer received the notice (届出受理日)
+    Column("registered", Date),  # reached the central system; null = not yet (R-I1, F.1)
+    Index("ix_qualification_numbers", "insurer_number", "number", "symbol", "branch"),
+    Index("ix_qualification_person", "person_id"),
+)
+
+card = Table(
+    "card",
+    metadata,
+    Column("serial", String(16), primary_key=True),
+    Column("person_id", BigId, ForeignKey("person.id"), nullable=False),
+    Column("issued", Date, nullable=False),
+    Column("card_expires", Date, nullable=False),
+    Column("cert_expires", Date, nullable=False),
+    Column("insurance_registered", Date),  # 健康保険証利用登録; null = not registered
+    Column("revoked", Date),  # replaced or returned; no longer verifies
+    Index("ix_card_person", "person_id"),
+)
+
+document = Table(
+    "document",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("person_id", BigId, ForeignKey("person.id"), nullable=False),
+    Column("qualification_id", BigId, ForeignKey("qualification.id")),
+    Column("kind", String(24), nullable=False),  # eligibility_certificate | notice | insurance_card
+    Column("form", String(10)),  # card | postcard | a4 | electronic
+    Column("issued", Date),
+    Column("expires", Date),
+    Index("ix_document_person", "person_id"),
+)
+
+resident = Table(
+    "resident",
+    metadata,
+    # 住民基本台帳: what the municipality holds per 個人番号 (R-I2)
+    Column("my_number_hash", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kana", String(100), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", SmallInteger, nullable=False),
+    Column("address", String(200), nullable=False),
+)
+
+operation = Table(
+    "operation",
+    metadata,
+    # Insurer writes: idempotency by request id, and the R-I1 deadline record.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("insurer_number", String(8), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("payload_digest", String(64), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("person_id", BigId),
+    Column("qualification_id", BigId),
+    Column("notified", Date),
+    Column("registered", Date, nullable=False),
+    Column("deadline_days", SmallInteger),
+    Column("days_taken", Integer),
+    Column("deadline_met", Boolean),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("insurer_number", "request_id", name="uq_operation_request"),
+)
+
+verification = Table(
+    "verification",
+    metadata,
+    # Append-only: every lookup, whatever the channel. Triggers refuse UPDATE and DELETE.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("facility_code", String(10), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("method", String(16), nullable=False),  # my_number_card | smartphone | number_inquiry
+    Column("identity", String(8)),  # face | pin | visual
+    Column("result", String(16), nullable=False),  # valid invalid invalid_new not_found multiple error
+    Column("error", String(32)),
+    Column("person_id", BigId),
+    Column("qualification_id", BigId),
+    Column("channel", String(8), nullable=False, default="api"),  # api | xml | web | cli
+    Index("ix_verification_facility_at", "facility_code", "at"),
+)
+
+TABLES_IN_LOAD_ORDER = (insurer, facility, api_key, person, qualification, card, document, resident, operation, verification)

@@ -1,0 +1,176 @@
+"""The registry as the interfaces use it: authentication, lookups with their audit trail,
+and the insurer operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Engine, select
+
+from .. import config
+from ..domain import charset, numbers
+from ..domain.card import CardPolicy
+from ..domain.dates import parse_date
+from ..domain.errors import InputError, Unauthorized, collect
+from . import operations
+from .audit import Verification, VerificationLog
+from .lookup import LookupResult, evaluate_card, evaluate_numbers
+from .schema import api_key, facility
+from .security import api_key_hash
+from .store import Reader
+
+VERIFICATION_METHODS = ("my_number_card", "smartphone")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # facility | insurer
+    subject: str  # facility code | insurer number
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class NumberQuery:
+    insurer_number: str
+    symbol: str | None
+    number: str
+    branch: str | None
+    birth_date: dt.date
+
+
+def parse_number_query(insurer_number: object, symbol: object, number: object, branch: object, birth_date: object) -> NumberQuery:
+    """Validate the 被保険者番号等 of a number inquiry, naming each bad field."""
+    out: dict = {}
+
+    def put(key, fn):  # noqa: ANN001, ANN202
+        def check():  # noqa: ANN202
+            out[key] = fn()
+        return check
+
+    collect(
+        put("insurer_number", lambda: numbers.parse_insurer_number(insurer_number).value),
+        put("symbol", lambda: numbers.normalise_symbol(symbol) or None),
+        put("number", lambda: numbers.normalise_member_number(number)),
+        put("branch", lambda: numbers.normalise_branch(branch) or None),
+        put("birth_date", lambda: parse_date(birth_date, "birth_date")),
+    )
+    return NumberQuery(**out)
+
+
+class Registry:
+    """One per process. Thread-safe."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        buffered_log: bool = False,
+        card_policy: Callable[[dt.date], CardPolicy] | None = None,
+        repertoire: str | None = None,
+    ):
+        self.engine = engine
+        self.reader = Reader(engine)
+        self.log = VerificationLog(engine, buffered=buffered_log)
+        self.card_policy = card_policy or (lambda day: CardPolicy())
+        self.repertoire = repertoire or charset.default_repertoire()
+        self._keys: dict[str, Principal] = {}
+        self._keys_lock = threading.Lock()
+
+    # ------------------------------------------------------------ access
+
+    def authenticate(self, key: str | None) -> Principal:
+        if not key:
+            raise Unauthorized("X-API-Key", "an API key is required")
+        digest = api_key_hash(key)
+        found = self._keys.get(digest)
+        if found is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == digest)).first()
+            if row is None:
+                raise Unauthorized("X-API-Key", "unknown API key")
+            found = Principal(row.role, row.subject, row.label)
+            with self._keys_lock:
+                self._keys[digest] = found
+        return found
+
+    def facility(self, code: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(facility).where(facility.c.code == code)).mappings().first()
+        return dict(row) if row else None
+
+    # ------------------------------------------------------------ lookups (RULES F.1)
+
+    def lookup_by_card(
+        self,
+        facility_code: str,
+        serial: str,
+        *,
+        identity: str = "face",
+        day: dt.date | None = None,
+        limit_consent: bool = False,
+        method: str = "my_number_card",
+        channel: str = "api",
+    ) -> LookupResult:
+        if method not in VERIFICATION_METHODS:
+            raise InputError("method", f"must be one of {', '.join(VERIFICATION_METHODS)}")
+        serial = (serial or "").strip().upper()
+        if not serial or len(serial) > 16:
+            raise InputError("card_serial", "must be 1–16 characters")
+        day = day or config.today()
+        with self.reader.connection() as raw:
+            found = self.reader.source(raw).by_card(serial)
+        result = evaluate_card(
+            found, day, identity=identity, limit_consent=limit_consent, policy=self.card_policy(day), repertoire=self.repertoire
+        )
+        self._record(facility_code, result, method, identity, channel)
+        return result
+
+    def lookup_by_numbers(
+        self,
+        facility_code: str,
+        query: NumberQuery,
+        *,
+        day: dt.date | None = None,
+        limit_consent: bool = False,
+        channel: str = "api",
+    ) -> LookupResult:
+        day = day or config.today()
+        with self.reader.connection() as raw:
+            source = self.reader.source(raw)
+            records = source.by_numbers(query.insurer_number, query.symbol, query.number, query.branch, query.birth_date)
+            if not records and not source.insurer_exists(query.insurer_number):
+                raise InputError("insurer_number", f"unknown insurer {query.insurer_number}")
+        result = evaluate_numbers(records, day, limit_consent=limit_consent, repertoire=self.repertoire)
+        self._record(facility_code, result, "number_inquiry", None, channel)
+        return result
+
+    def _record(self, facility_code: str, result: LookupResult, method: str, identity: str | None, channel: str) -> None:
+        self.log.record(
+            Verification(
+                facility_code=facility_code,
+                at=config.now(),
+                as_of=result.as_of,
+                method=method,
+                identity=identity,
+                result=result.validity.value if result.validity else "error",
+                error=result.error,
+                person_id=result.person_id,
+                qualification_id=result.qualification.id if result.qualification else None,
+                channel=channel,
+            )
+        )
+
+    # ------------------------------------------------------------ insurer operations
+
+    def operate(self, insurer_number: str, kind: str, data: object) -> operations.OperationResult:
+        return operations.run(self.engine, insurer_number, kind, data)
+
+    def compliance(self, insurer_number: str, since: dt.date | None = None) -> dict:
+        return operations.compliance(self.engine, insurer_number, since)
+
+    def close(self) -> None:
+        self.log.close()
+        self.reader.close()

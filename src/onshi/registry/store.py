@@ -1,0 +1,199 @@
+"""The database source of lookups: one indexed query per lookup.
+
+The statements are SQLAlchemy Core (so they follow the schema), compiled once per dialect
+and run on raw DB-API connections in autocommit mode: no ORM, no BEGIN/ROLLBACK round
+trips, and psycopg prepares them server-side after a few executions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import sqlite3
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from sqlalchemy import Boolean, Date, Engine, and_, bindparam, literal_column, select
+
+from .lookup import CardRow, PersonRecord, PersonRow, QualificationRow
+from .schema import card, insurer, person, qualification
+
+_q = qualification.alias("q")
+_m = qualification.alias("m")
+_P_COLS = (person.c.id, person.c.name, person.c.kana, person.c.birth_date, person.c.sex, person.c.address, person.c.postcode, person.c.dv_flag)
+_Q_COLS = (
+    _q.c.id, _q.c.insurer_number, _q.c.symbol, _q.c.number, _q.c.branch, _q.c.relation, _q.c.start, _q.c.end,
+    _q.c.registered, insurer.c.name, _q.c.insured_name, _q.c.card_classification, _q.c.loss_reason, _q.c.income,
+    _q.c.kouki_ratio, _q.c.limit_category, _q.c.limit_start, _q.c.limit_end,
+)
+_C_COLS = (card.c.serial, card.c.issued, card.c.card_expires, card.c.cert_expires, card.c.insurance_registered, card.c.revoked)
+_NP, _NQ, _NC = len(_P_COLS), len(_Q_COLS), len(_C_COLS)
+
+CARD_QUERY = (
+    select(*_C_COLS, *_P_COLS, *_Q_COLS)
+    .select_from(card.join(person, person.c.id == card.c.person_id).outerjoin(_q, _q.c.person_id == person.c.id).outerjoin(insurer, insurer.c.number == _q.c.insurer_number))
+    .where(card.c.serial == bindparam("serial"))
+)
+
+
+def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
+    conditions = [_m.c.insurer_number == bindparam("insurer"), _m.c.number == bindparam("number"), person.c.birth_date == bindparam("birth")]
+    if with_symbol:
+        conditions.append(_m.c.symbol == bindparam("symbol"))
+    if with_branch:
+        conditions.append(_m.c.branch == bindparam("branch"))
+    return (
+        select(_m.c.id, *_P_COLS, *_Q_COLS)
+        .select_from(
+            _m.join(person, person.c.id == _m.c.person_id)
+            .join(_q, _q.c.person_id == person.c.id)
+            .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
+        )
+        .where(and_(*conditions))
+    )
+
+
+NUMBERS_QUERIES = {(s, b): _numbers_query(s, b) for s in (False, True) for b in (False, True)}
+INSURER_EXISTS = select(literal_column("1")).select_from(insurer).where(insurer.c.number == bindparam("insurer"))
+
+
+class _Compiled:
+    """A statement compiled for one dialect, with what it takes to run it on a raw cursor."""
+
+    def __init__(self, statement, engine: Engine):  # noqa: ANN001
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = str(compiled)
+        self.positional = compiled.positiontup if compiled.positional else None
+        # SQLite hands back dates as text and booleans as integers.
+        converters: list[Callable | None] = []
+        for col in statement.selected_columns:
+            if engine.dialect.name == "sqlite" and isinstance(col.type, Date):
+                converters.append(lambda v: None if v is None else dt.date.fromisoformat(v))
+            elif engine.dialect.name == "sqlite" and isinstance(col.type, Boolean):
+                converters.append(lambda v: None if v is None else bool(v))
+            else:
+                converters.append(None)
+        self.converters = [(i, c) for i, c in enumerate(converters) if c is not None]
+
+    def run(self, raw, params: dict) -> list:  # noqa: ANN001
+        args = tuple(params[name] for name in self.positional) if self.positional is not None else params
+        if isinstance(raw, sqlite3.Connection):
+            args = tuple(a.isoformat() if isinstance(a, dt.date) else a for a in args) if isinstance(args, tuple) else args
+        cur = raw.cursor()
+        try:
+            cur.execute(self.sql, args)
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        if self.converters:
+            out = []
+            for r in rows:
+                r = list(r)
+                for i, conv in self.converters:
+                    r[i] = conv(r[i])
+                out.append(r)
+            return out
+        return rows
+
+
+class Reader:
+    """Lookups on a small pool of raw autocommit connections (thread-safe)."""
+
+    def __init__(self, engine: Engine, size: int = 16):
+        self.engine = engine
+        self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=size)
+        self.card = _Compiled(CARD_QUERY, engine)
+        self.numbers = {k: _Compiled(v, engine) for k, v in NUMBERS_QUERIES.items()}
+        self.insurer = _Compiled(INSURER_EXISTS, engine)
+
+    def _connect(self):  # noqa: ANN202
+        raw = self.engine.pool._creator()  # a fresh DB-API connection, outside SQLAlchemy's pool  # noqa: SLF001
+        if isinstance(raw, sqlite3.Connection):
+            raw.isolation_level = None  # autocommit
+            raw.execute("PRAGMA query_only=ON")
+        else:
+            raw.autocommit = True
+        return raw
+
+    @contextmanager
+    def connection(self) -> Iterator:
+        try:
+            raw = self._idle.get_nowait()
+        except queue.Empty:
+            raw = self._connect()
+        ok = False
+        try:
+            yield raw
+            ok = True
+        finally:
+            if ok:
+                try:
+                    self._idle.put_nowait(raw)
+                except queue.Full:
+                    raw.close()
+            else:  # a failed connection is not reused
+                try:
+                    raw.close()
+                except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
+                    pass
+
+    def source(self, raw) -> "SqlSource":  # noqa: ANN001
+        return SqlSource(self, raw)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def _person(row, offset: int) -> PersonRow:  # noqa: ANN001
+    return PersonRow(*row[offset : offset + _NP])
+
+
+def _qualification(row, offset: int) -> QualificationRow | None:  # noqa: ANN001
+    v = row[offset : offset + _NQ]
+    if v[0] is None:
+        return None
+    return QualificationRow(
+        id=v[0], insurer_number=v[1], symbol=v[2], number=v[3], branch=v[4], relation=v[5], start=v[6], end=v[7],
+        registered=v[8], insurer_name=v[9] or "", insured_name=v[10], card_classification=v[11], loss_reason=v[12],
+        income=v[13], kouki_ratio=v[14], limit_category=v[15], limit_start=v[16], limit_end=v[17],
+    )
+
+
+class SqlSource:
+    """The registry as a lookup source (see lookup.Source), on one raw connection."""
+
+    def __init__(self, reader: Reader, raw):  # noqa: ANN001
+        self.reader, self.raw = reader, raw
+
+    def by_card(self, serial: str) -> tuple[CardRow, PersonRecord] | None:
+        rows = self.reader.card.run(self.raw, {"serial": serial})
+        if not rows:
+            return None
+        first = rows[0]
+        quals = tuple(q for q in (_qualification(r, _NC + _NP) for r in rows) if q is not None)
+        return CardRow(*first[:_NC]), PersonRecord(_person(first, _NC), quals)
+
+    def by_numbers(self, insurer_number: str, symbol: str | None, number: str, branch: str | None, birth_date: dt.date) -> list[PersonRecord]:
+        params = {"insurer": insurer_number, "number": number, "birth": birth_date}
+        if symbol is not None:
+            params["symbol"] = symbol
+        if branch is not None:
+            params["branch"] = branch
+        rows = self.reader.numbers[(symbol is not None, branch is not None)].run(self.raw, params)
+        people: dict = {}
+        for r in rows:
+            entry = people.setdefault(r[1], (_person(r, 1), {}, set()))
+            q = _qualification(r, 1 + _NP)
+            entry[1][q.id] = q
+            entry[2].add(r[0])
+        return [
+            PersonRecord(p, tuple(quals.values()), tuple(q for qid, q in quals.items() if qid in matched))
+            for p, quals, matched in people.values()
+        ]
+
+    def insurer_exists(self, insurer_number: str) -> bool:
+        return bool(self.reader.insurer.run(self.raw, {"insurer": insurer_number}))
