@@ -174,4 +174,40 @@ verification = Table(
     Index("ix_verification_facility_at", "facility_code", "at"),
 )
 
-TABLES_IN_LOAD_ORDER = (insurer, facility, api_key, person, qualification, card, document, resident, operation, verification)
+visit = Table(
+    "visit",
+    metadata,
+    # A patient's visit at a facility's desk and what the desk decided (frontdesk/); the
+    # basis of the month's claims (claims/) and of the usage statistics (stats/).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("facility_code", String(10), nullable=False),
+    Column("patient_ref", String(50), nullable=False),  # the facility's own patient number (カルテ番号)
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("care_date", Date, nullable=False),
+    Column("person_id", BigId),  # the registry's person when a lookup identified them
+    Column("name", String(100)),
+    Column("kana", String(100)),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", SmallInteger),
+    Column("relation", String(6)),  # self | family (R-E4)
+    Column("presented", String(200), nullable=False),  # space-separated document kinds
+    Column("device", String(16), nullable=False),
+    Column("identity", String(8)),
+    Column("insured", Boolean, nullable=False),
+    Column("copay_percent", SmallInteger, nullable=False),
+    Column("basis", String(12), nullable=False),  # current document declared lost past_record unknown self_pay
+    Column("insurer_number", String(8)),
+    Column("symbol", String(20), nullable=False, default=""),
+    Column("number", String(20), nullable=False, default=""),
+    Column("branch", String(2), nullable=False, default=""),
+    Column("qualification_id", BigId),
+    Column("verification_method", String(16), nullable=False),
+    Column("verification_result", String(16), nullable=False),
+    Column("rules", String(200), nullable=False, default=""),
+    Column("decision", Text, nullable=False),  # the full decision (JSON)
+    Column("remarks", Text),  # 不詳 remarks (JSON, R-E1): contact, employer, insurance kind…
+    Index("ix_visit_facility_date", "facility_code", "care_date"),
+    Index("ix_visit_facility_patient", "facility_code", "patient_ref"),
+)
+
+TABLES_IN_LOAD_ORDER = (insurer, facility, api_key, person, qualification, card, document, resident, operation, verification, visit)
