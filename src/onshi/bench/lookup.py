@@ -167,7 +167,12 @@ def _lua_string(s: str) -> str:
 
 
 def http_wrk(base: str, people: list[dict], kind: str, seconds: float, connections: int, threads: int) -> Figure:
-    reqs = ",\n".join("{" + ", ".join(_lua_string(x) for x in item) + "}" for item in _bodies(people, kind))
+    return wrk_requests(base, _bodies(people, kind), f"HTTP by {kind}", seconds, connections, threads)
+
+
+def wrk_requests(base: str, items: list[tuple[str, str, str]], name: str, seconds: float, connections: int, threads: int) -> Figure:
+    """POST each (path, API key, JSON body) in turn with wrk; throughput and latency."""
+    reqs = ",\n".join("{" + ", ".join(_lua_string(x) for x in item) + "}" for item in items)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
         f.write("REQS = {\n" + reqs + "\n}\n" + WRK_SCRIPT)
         script = f.name
@@ -184,7 +189,7 @@ def http_wrk(base: str, people: list[dict], kind: str, seconds: float, connectio
     n, dur_us, p50, p99, status_err, sock_err = map(int, m.groups())
     elapsed = dur_us / 1e6
     note = f"wrk -t{threads} -c{connections}" + (f"; {status_err} non-2xx" if status_err else "") + (f"; {sock_err} socket errors" if sock_err else "")
-    return Figure(f"HTTP by {kind}", n, elapsed, n / elapsed, p50 / 1000, p99 / 1000, note)
+    return Figure(name, n, elapsed, n / elapsed, p50 / 1000, p99 / 1000, note)
 
 
 def _py_client(args: tuple) -> tuple[int, list[int]]:
@@ -310,7 +315,8 @@ def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"lookups — {report['people']:,} people, {report['database']}, {report['cores']} cores")
+    title = report.get("title") or f"lookups — {report['people']:,} people, {report['database']}, {report['cores']} cores"
+    table = Table(title=title)
     for col in ("what", "requests", "per second", "p50 ms", "p99 ms", "note"):
         table.add_column(col, justify="right" if col not in ("what", "note") else "left")
     for f in report["figures"]:

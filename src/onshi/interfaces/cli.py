@@ -18,6 +18,11 @@ lookup_app = typer.Typer(help="Look a patient up as a facility would (RULES F.1)
 app.add_typer(lookup_app, name="lookup")
 bench_app = typer.Typer(help="Benchmarks: speed is measured here, not asserted in tests.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+from .cli_frontdesk import cases_app, decide, policy_app  # noqa: E402
+
+app.command("decide")(decide)
+app.add_typer(cases_app, name="cases")
+app.add_typer(policy_app, name="policy")
 err = Console(stderr=True)
 
 DatabaseOpt = Annotated[Optional[str], typer.Option("--database", "-d", help="database URL (default: $ONSHI_DATABASE_URL or ./onshi.sqlite3)")]
@@ -237,6 +242,32 @@ def bench_lookup(
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
             json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+@bench_app.command("decide")
+def bench_decide(
+    cases: Annotated[Optional[list[str]], typer.Argument(help="case files for the in-process figure (default: tests/cases/*.yaml)")] = None,
+    seconds: Annotated[float, typer.Option(help="duration of each measurement")] = 10,
+    sample: Annotated[int, typer.Option(help="distinct seeded people for the HTTP figure")] = 1000,
+    seed: Annotated[int, typer.Option(help="the seed the registry was seeded with")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="uvicorn workers (default: cores)")] = None,
+    connections: Annotated[int, typer.Option(help="HTTP: concurrent connections")] = 16,
+    http: Annotated[bool, typer.Option(help="measure POST /frontdesk/visits on the live registry too")] = True,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Front-desk decisions per second: in-process on case files, over HTTP on the live registry."""
+    from pathlib import Path
+
+    from ..bench import decide as bench
+    from ..bench.lookup import print_report
+
+    _setup(database, today)
+    files = [Path(c) for c in cases] if cases else sorted(Path("tests/cases").glob("*.yaml"))
+    if http:
+        _engine().dispose()
+    report = bench.run(config.database_url(), files, seed=seed, sample=sample, seconds=seconds, workers=workers, connections=connections, http=http)
+    print_report(report | {"title": f"front-desk decisions — {report['database']}, {os.cpu_count()} cores"})
 
 
 def main() -> None:

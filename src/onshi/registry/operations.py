@@ -20,13 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from .. import config
 from ..domain.card import card_expiry, cert_expiry
 from ..domain.errors import Conflict, Forbidden, InputError, NotFound
+from ..policy import load_policy
 from . import models
 from .linkage import check_linkage
 from .schema import card, insurer, operation, person, qualification
 from .security import my_number_hash
 
-# R-I1: days from the notice to registration in the central system.
-DEADLINE_DAYS = {"acquisition": 5, "change": 10, "loss": 10}
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,13 @@ def _digest(kind: str, payload: BaseModel) -> str:
     return hashlib.sha256(orjson.dumps({"kind": kind, "payload": data}, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def deadline_days(day: dt.date) -> dict[str, int]:
+    """R-I1: days from the notice to registration in the central system (policy data)."""
+    return load_policy().at(day).deadlines
+
+
 def _deadline(kind: str, notified: dt.date | None, registered: dt.date) -> dict:
-    days = DEADLINE_DAYS.get(kind)
+    days = deadline_days(registered).get(kind)
     if days is None or notified is None:
         return {"deadline_days": None, "days_taken": None, "deadline_met": None}
     taken = (registered - notified).days
@@ -334,4 +338,4 @@ def compliance(engine: Engine, insurer_number: str, since: dt.date | None = None
         entry["total"] += 1
         entry["on_time" if met else "late"] += 1
         entry["max_days"] = max(entry["max_days"], taken or 0)
-    return {"insurer_number": insurer_number, "since": since.isoformat() if since else None, "by_kind": report, "deadlines": DEADLINE_DAYS}
+    return {"insurer_number": insurer_number, "since": since.isoformat() if since else None, "by_kind": report, "deadlines": deadline_days(config.today())}

@@ -4,6 +4,7 @@ and the insurer operations."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -15,6 +16,7 @@ from ..domain import charset, numbers
 from ..domain.card import CardPolicy
 from ..domain.dates import parse_date
 from ..domain.errors import InputError, Unauthorized, collect
+from ..policy import load_policy
 from . import operations
 from .audit import Verification, VerificationLog
 from .lookup import LookupResult, evaluate_card, evaluate_numbers
@@ -74,7 +76,8 @@ class Registry:
         self.engine = engine
         self.reader = Reader(engine)
         self.log = VerificationLog(engine, buffered=buffered_log)
-        self.card_policy = card_policy or (lambda day: CardPolicy())
+        # R-B2/R-B3 from the policy data in force that day (read once per day and process).
+        self.card_policy = card_policy or functools.lru_cache(maxsize=64)(lambda day: load_policy().at(day).card)
         self.repertoire = repertoire or charset.default_repertoire()
         self._keys: dict[str, Principal] = {}
         self._keys_lock = threading.Lock()

@@ -6,15 +6,14 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from ... import __version__, config
-from ...domain.errors import Forbidden
 from ...registry import operations
 from ...registry.service import Principal, Registry
-from . import fastpath, problems
+from . import auth, fastpath, frontdesk, problems
 
 API = "/api/v1"
 
@@ -69,24 +68,8 @@ def _create_app(registry: Registry) -> FastAPI:
     app.state.registry = registry
     problems.install(app)
 
-    async def principal(
-        x_api_key: Annotated[str | None, Header(description="facility or insurer API key")] = None,
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> Principal:
-        key = x_api_key
-        if not key and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        return registry.authenticate(key)
-
-    async def facility_principal(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role != "facility":
-            raise Forbidden("X-API-Key", "lookups need a facility key")
-        return who
-
-    async def insurer_principal(insurer_number: Annotated[str, Path(max_length=8)], who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role != "insurer" or who.subject != insurer_number.strip():
-            raise Forbidden("insurer_number", f"this key may not write for insurer {insurer_number}")
-        return who
+    principal, facility_principal, insurer_principal = auth.dependencies(registry)
+    app.include_router(frontdesk.router(registry))
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> Response:

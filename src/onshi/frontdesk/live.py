@@ -1,0 +1,233 @@
+"""The front desk on the live registry: a visit at a facility, decided with the same engine
+as the case files, its lookups logged by the registry, the visit recorded for claims and
+statistics (`visit` table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import desc, insert, select
+
+from .. import config
+from ..domain.errors import InputError
+from ..domain.names import normalise_kana
+from ..domain.numbers import normalise_branch, normalise_member_number, normalise_symbol, parse_insurer_number
+from ..policy import Snapshot, load_policy
+from ..registry.lookup import LookupResult, QualificationRow
+from ..registry.models import parse
+from ..registry.schema import card, person, visit
+from ..registry.service import Registry, parse_number_query
+from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
+from .explain import to_json
+
+PAST_BASES = ("current", "document", "declared", "lost", "past_record")
+
+
+class Numbers(BaseModel):
+    """被保険者番号等 as read off a document or told by the patient."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    insurer_number: str = Field(max_length=10)
+    symbol: str = Field("", max_length=40)
+    number: str = Field(max_length=40)
+    branch: str = Field("", max_length=4)
+    relation: Literal["self", "family"] | None = None
+
+    @field_validator("insurer_number")
+    @classmethod
+    def _insurer(cls, v: str) -> str:
+        return _wrap(lambda x: parse_insurer_number(x).value, v)
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, v: str) -> str:
+        return _wrap(normalise_symbol, v)
+
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        return _wrap(normalise_member_number, v)
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, v: str) -> str:
+        return _wrap(normalise_branch, v)
+
+    def row(self, row_id: object = None, insurer_name: str = "") -> QualificationRow:
+        return QualificationRow(
+            id=row_id, insurer_number=self.insurer_number, symbol=self.symbol, number=self.number, branch=self.branch,
+            relation=self.relation or "self", start=dt.date.min, end=None, registered=None, insurer_name=insurer_name,
+        )
+
+
+def _wrap(fn, value):  # noqa: ANN001, ANN202
+    try:
+        return fn(value)
+    except InputError as exc:
+        raise ValueError(exc.errors[0].reason) from None
+
+
+class DocumentIn(Numbers):
+    kind: Literal["eligibility_certificate", "notice", "portal_screen", "insurance_card"]
+    issued: dt.date | None = None
+    expires: dt.date | None = None
+
+
+class UnknownRemarks(BaseModel):
+    """What a 不詳 claim's remarks need (R-E1), as far as the desk knows it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    insurance_kind: Literal["社保", "国保", "後期", "その他"] | None = None
+    insurer_name: str | None = Field(None, max_length=100)
+    employer: str | None = Field(None, max_length=100)
+    address: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, max_length=20, pattern=r"^[0-9+\-() ]+$")
+    contacted_on: dt.date | None = None
+
+
+class VisitRequest(BaseModel):
+    """One patient at this facility's desk."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    patient_ref: str = Field(min_length=1, max_length=50, description="the facility's own patient number (カルテ番号)")
+    date: dt.date | None = Field(None, description="date of care (default today)")
+    presented: list[Literal["my_number_card", "smartphone", "eligibility_certificate", "notice", "portal_screen", "insurance_card"]] = Field(default_factory=list, max_length=6)
+    device: Literal[DEVICE_STATES] = "ok"  # type: ignore[valid-type]
+    identity: Literal[IDENTITIES] = "face"  # type: ignore[valid-type]
+    consent: bool = False
+    card_serial: str | None = Field(None, max_length=16, pattern=r"^[0-9A-Za-z]+$")
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=6)
+    declared: Numbers | None = Field(None, description="the current numbers the patient tells (R-C2 A)")
+    birth_date: dt.date | None = None
+    name: str | None = Field(None, max_length=100)
+    kana: str | None = Field(None, max_length=100)
+    sex: Literal[1, 2, 3] | None = None
+    relation: Literal["self", "family"] | None = Field(None, description="本人 / 家族 (R-E4)")
+    remarks: UnknownRemarks | None = None
+
+    @field_validator("kana")
+    @classmethod
+    def _kana(cls, v: str | None) -> str | None:
+        return None if v is None else _wrap(normalise_kana, v)
+
+
+class RegistryPort:
+    """The engine's LookupPort on the live registry; every lookup is logged there."""
+
+    def __init__(self, registry: Registry, facility_code: str, channel: str):
+        self.registry, self.facility_code, self.channel = registry, facility_code, channel
+
+    def by_card(self, serial: str, *, identity: str, day: dt.date, method: str) -> LookupResult:
+        return self.registry.lookup_by_card(self.facility_code, serial, identity=identity, day=day, method=method, channel=self.channel)
+
+    def by_numbers(self, q: QualificationRow, birth_date: dt.date, day: dt.date) -> LookupResult:
+        query = parse_number_query(q.insurer_number, q.symbol, q.number, q.branch, birth_date)
+        return self.registry.lookup_by_numbers(self.facility_code, query, day=day, channel=self.channel)
+
+
+def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) -> QualificationRow | None:  # noqa: ANN001
+    """R-C2 B / R-E5: the qualification of this patient's last insured visit here."""
+    row = conn.execute(
+        select(visit)
+        .where(visit.c.facility_code == facility_code, visit.c.patient_ref == patient_ref, visit.c.care_date <= before,
+               visit.c.basis.in_(PAST_BASES), visit.c.insurer_number.is_not(None))
+        .order_by(desc(visit.c.care_date), desc(visit.c.id))
+        .limit(1)
+    ).mappings().first()
+    if row is None:
+        return None
+    return QualificationRow(
+        id=row["qualification_id"] if row["qualification_id"] is not None else f"visit:{row['id']}",
+        insurer_number=row["insurer_number"], symbol=row["symbol"], number=row["number"], branch=row["branch"],
+        relation=row["relation"] or "self", start=dt.date.min, end=None, registered=None,
+    )
+
+
+def record_visit(registry: Registry, facility_code: str, data: object, *, channel: str = "api") -> dict:
+    """Decide a visit on the live registry and record it; returns the decision (+ visit_id)."""
+    req: VisitRequest = data if isinstance(data, VisitRequest) else parse(VisitRequest, data)
+    fac = registry.facility(facility_code)
+    if fac is None:
+        raise InputError("facility_code", f"unknown facility {facility_code}")
+    day = req.date or config.today()
+    policy = load_policy()
+    snapshot: Snapshot = policy.at(day)
+    card_kind = next((k for k in ("my_number_card", "smartphone") if k in req.presented), None)
+    if card_kind and not req.card_serial and req.device not in ("chip_unreadable", "network_error"):
+        raise InputError("card_serial", "is required when a card is presented and could be read")
+    holder = None
+    card_row = None
+    with registry.engine.connect() as conn:
+        if req.card_serial:
+            found = conn.execute(
+                select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.name, person.c.kana, person.c.sex)
+                .select_from(card.join(person, person.c.id == card.c.person_id))
+                .where(card.c.serial == req.card_serial.upper())
+            ).mappings().first()
+            card_row, holder = found, found
+        past = _past_record(conn, facility_code, req.patient_ref, day - dt.timedelta(days=1))
+    birth = req.birth_date or (holder["birth_date"] if holder else None)
+    if birth is None:
+        raise InputError("birth_date", "is required (it is read from the card only when a registered card is presented)")
+    documents = tuple(
+        Document(d.kind, d.row(row_id=None), d.issued, d.expires) for d in req.documents if d.kind in req.presented
+    )
+    missing = [k for k in req.presented if k in ("eligibility_certificate", "notice", "portal_screen", "insurance_card") and k not in {d.kind for d in documents}]
+    if missing:
+        raise InputError("documents", f"give the numbers on each presented document ({', '.join(missing)})")
+    registered = card_row is not None and card_row["insurance_registered"] is not None and card_row["insurance_registered"] <= day
+    patient = Patient(
+        birth_date=birth,
+        sex=req.sex,
+        name=req.name,
+        kana=req.kana,
+        address=req.remarks.address if req.remarks else None,
+        card_serial=req.card_serial.upper() if req.card_serial else None,
+        insurance_card_user=registered or (card_kind is not None and card_row is None and req.device in ("chip_unreadable", "network_error")),
+        documents=documents,
+        declared=req.declared.row() if req.declared else None,
+        past_record=past,
+    )
+    v = Visit(
+        date=day,
+        facility=Facility(fac["online"], fac["smartphone"], fac["mobile_consent"]),
+        presented=frozenset(req.presented),
+        device=req.device,
+        identity=req.identity,
+        consent=req.consent,
+        patient_knows_numbers=req.declared is not None,
+        past_visit=None,
+    )
+    decision = decide(v, patient, RegistryPort(registry, facility_code, channel), snapshot)
+    out = to_json(decision, policy)
+    q = decision.claim.qualification
+    person_id = next((r.person_id for r in decision.lookups if r.person_id is not None), holder["id"] if holder else None)
+    relation = req.relation or (q.relation if q is not None else None)
+    with registry.engine.begin() as conn:
+        visit_id = conn.execute(
+            insert(visit).values(
+                facility_code=facility_code, patient_ref=req.patient_ref, at=config.now(), care_date=day, person_id=person_id,
+                name=req.name or (holder["name"] if holder else None), kana=req.kana or (holder["kana"] if holder else None),
+                birth_date=birth, sex=req.sex or (holder["sex"] if holder else None), relation=relation,
+                presented=" ".join(sorted(req.presented)), device=req.device, identity=req.identity if card_kind else None,
+                insured=decision.insured, copay_percent=decision.copay_percent, basis=decision.claim.basis,
+                insurer_number=decision.claim.insurer, symbol=q.symbol if q else "", number=q.number if q else "",
+                branch=q.branch if q else "", qualification_id=q.id if q is not None and isinstance(q.id, int) else None,
+                verification_method=decision.verification_method, verification_result=decision.verification_result,
+                rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
+                remarks=req.remarks.model_dump_json() if req.remarks else None,
+            ).returning(visit.c.id)
+        ).scalar_one()
+    return {"visit_id": visit_id, "patient_ref": req.patient_ref, **out}
+
+
+def visits_on(registry: Registry, facility_code: str, day: dt.date) -> list[dict]:
+    """A facility's recorded visits on one day, oldest first."""
+    with registry.engine.connect() as conn:
+        rows = conn.execute(
+            select(visit).where(visit.c.facility_code == facility_code, visit.c.care_date == day).order_by(visit.c.at, visit.c.id)
+        ).mappings().all()
+    return [{str(k): v for k, v in r.items()} for r in rows]

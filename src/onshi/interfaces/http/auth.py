@@ -1,0 +1,34 @@
+"""API-key dependencies shared by every router: facility keys look up, insurer keys write
+for their own insurer."""
+
+from typing import Annotated, Callable
+
+from fastapi import Depends, Header, Path
+
+from ...domain.errors import Forbidden
+from ...registry.service import Principal, Registry
+
+
+def dependencies(registry: Registry) -> tuple[Callable, Callable, Callable]:
+    """(any key, facility key, insurer key for the path's {insurer_number}) dependencies."""
+
+    async def principal(
+        x_api_key: Annotated[str | None, Header(description="facility or insurer API key")] = None,
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> Principal:
+        key = x_api_key
+        if not key and authorization and authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        return registry.authenticate(key)
+
+    async def facility(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != "facility":
+            raise Forbidden("X-API-Key", "this needs a facility key")
+        return who
+
+    async def insurer(insurer_number: Annotated[str, Path(max_length=8)], who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != "insurer" or who.subject != insurer_number.strip():
+            raise Forbidden("insurer_number", f"this key may not write for insurer {insurer_number}")
+        return who
+
+    return principal, facility, insurer
