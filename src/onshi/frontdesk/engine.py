@@ -158,8 +158,10 @@ class _Desk:
         return self.visit.facility.online and self.visit.device != "network_error"
 
     def _first(self, method: str, result: LookupResult) -> None:
+        """The verification reported is the visit's first lookup that answered with a validity;
+        a card the system refused (past grace, R-B4) counts only when nothing else answered."""
         self.lookups.append(result)
-        if self.method == "none":  # the verification reported is the visit's first lookup
+        if self.method == "none" or (self.result == "not_queried" and result.validity is not None):
             self.method = method
             self.result = result.validity.value if result.validity else "not_queried"
 
