@@ -141,3 +141,46 @@ def test_decide_endpoint_answers_like_the_cli(client):
 def test_visit_count_query(world):
     with world.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(schema.visit)).scalar_one() == 0
+
+
+def test_the_answer_carries_the_registrys_view_of_the_patient(client, world):
+    world.resident(name="𠮷田 德子", kana="ヨシダ ノリコ", birth_date="1970-01-01", sex=2)
+    m = world.member(name="𠮷田 德子", kana="ヨシダ ノリコ", birth_date="1970-01-01", sex=2, card=CARD, dv_flag=True, address="東京都千代田区霞が関1-2-2")
+    d = post(client, {"patient_ref": "K-5", "presented": ["my_number_card"], "card_serial": m["serial"]}).json()
+    assert d["patient"]["name"] == "●田 ●子"  # R-D4
+    assert d["patient"]["address"] is None and "霞が関" not in json.dumps(d, ensure_ascii=False)  # R-D5
+
+
+def test_R_E4_relation_is_not_assumed_when_the_desk_did_not_ask(client, world):
+    m = world.member()
+    doc = {"kind": "eligibility_certificate", "insurer_number": KYOKAI_TOKYO, "symbol": "1234", "number": m["number"], "branch": "00", "issued": "2025-11-01", "expires": "2030-11-30"}
+    body = {"patient_ref": "K-6", "presented": ["eligibility_certificate"], "documents": [doc], "birth_date": "1980-06-15", "device": "network_error"}
+    assert post(client, body).json()["claim"]["basis"] == "document"
+    assert visits(world.engine)[-1]["relation"] is None
+    post(client, body | {"relation": "family"})
+    assert visits(world.engine)[-1]["relation"] == "family"
+
+
+def test_an_unknown_insurer_is_refused_before_any_lookup_is_logged(client, world):
+    m = world.member(card=CARD)
+    doc = {"kind": "notice", "insurer_number": "01140011", "number": "1"}
+    r = post(client, {"patient_ref": "K-7", "presented": ["my_number_card", "notice"], "card_serial": m["serial"], "documents": [doc]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "documents.0.insurer_number"
+    assert world.registry.log.for_facility(FACILITY) == [] and visits(world.engine) == []
+
+
+def test_a_card_read_at_the_reception_writes_the_terminals_face_file(world, tmp_path, monkeypatch):
+    """Issue 4: a card verification from the reception page writes PATH/face/ like a real terminal."""
+    from onshi.frontdesk.live import record_visit
+    from onshi.interfaces.oqs_xml import codec
+    from onshi.interfaces.web.display import lookup_observer
+
+    monkeypatch.setenv("ONSHI_TERMINAL_DIR", str(tmp_path / "{facility}"))
+    m = world.member(card=CARD)
+    seen: list = []
+    record_visit(world.registry, FACILITY, {"patient_ref": "K-8", "presented": ["my_number_card"], "card_serial": m["serial"]},
+                 channel="web", on_lookup=lookup_observer(seen, FACILITY, world.registry))
+    [face] = list((tmp_path / FACILITY / "face").glob("OQSsiquc01res_face_*.xml"))
+    root = codec.parse_document(face.read_bytes())[0]
+    assert root.findtext(".//QualificationValidity") == "1" and root.findtext(".//InsuredIdentificationNumber") == m["number"]
+    assert len(seen) == 1 and len(world.registry.log.for_facility(FACILITY)) == 1  # one lookup, logged once

@@ -163,18 +163,20 @@ end
 
 
 def _lua_string(s: str) -> str:
-    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\""
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n").replace("\r", "\\r") + "\""
 
 
 def http_wrk(base: str, people: list[dict], kind: str, seconds: float, connections: int, threads: int) -> Figure:
     return wrk_requests(base, _bodies(people, kind), f"HTTP by {kind}", seconds, connections, threads)
 
 
-def wrk_requests(base: str, items: list[tuple[str, str, str]], name: str, seconds: float, connections: int, threads: int) -> Figure:
-    """POST each (path, API key, JSON body) in turn with wrk; throughput and latency."""
+def wrk_requests(
+    base: str, items: list[tuple[str, str, str]], name: str, seconds: float, connections: int, threads: int, *, content_type: str = "application/json"
+) -> Figure:
+    """POST each (path, API key, body) in turn with wrk; throughput and latency."""
     reqs = ",\n".join("{" + ", ".join(_lua_string(x) for x in item) + "}" for item in items)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
-        f.write("REQS = {\n" + reqs + "\n}\n" + WRK_SCRIPT)
+        f.write("REQS = {\n" + reqs + "\n}\n" + WRK_SCRIPT.replace("application/json", content_type))
         script = f.name
     try:
         out = subprocess.run(

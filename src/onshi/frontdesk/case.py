@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..domain.card import card_expiry, cert_expiry
 from ..domain.errors import FieldError, InputError
-from ..domain.numbers import normalise_branch, normalise_member_number, normalise_symbol, parse_insurer_number
 from ..policy import Snapshot
+from ..registry.models import Branch, CaseInsurerNo, MemberNo, Symbol
 from ..registry.lookup import CardRow, LookupResult, MemorySource, PersonRow, QualificationRow, evaluate_card, evaluate_numbers
 from .engine import CARD_KINDS, DEVICE_STATES, DOCUMENT_KINDS, IDENTITIES, Document, Facility, Patient, Visit
 
@@ -51,10 +51,10 @@ class VisitIn(_Model):
 
 class QualificationIn(_Model):
     id: str
-    insurer: str
-    symbol: str = ""
-    number: str
-    branch: str = ""
+    insurer: CaseInsurerNo
+    symbol: Symbol = ""
+    number: MemberNo
+    branch: Branch = ""
     relation: Literal["self", "family"] = "self"
     start: dt.date
     end: dt.date | None = None
@@ -68,29 +68,6 @@ class QualificationIn(_Model):
     def _text(cls, v: object) -> object:
         return "" if v is None else str(v) if isinstance(v, int) else v
 
-    @field_validator("insurer")
-    @classmethod
-    def _insurer(cls, v: str) -> str:
-        try:
-            return parse_insurer_number(v, allow_unknown=True).value
-        except InputError as exc:
-            raise ValueError(exc.errors[0].reason) from None
-
-    @field_validator("symbol")
-    @classmethod
-    def _symbol(cls, v: str) -> str:
-        return _wrap(normalise_symbol, v)
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, v: str) -> str:
-        return _wrap(normalise_member_number, v)
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, v: str) -> str:
-        return _wrap(normalise_branch, v)
-
     @field_validator("kouki_ratio")
     @classmethod
     def _ratio(cls, v: float | None) -> float | None:
@@ -103,13 +80,6 @@ class QualificationIn(_Model):
         if self.end is not None and self.end < self.start - dt.timedelta(days=1):
             raise ValueError("end: is before start")
         return self
-
-
-def _wrap(fn, v):  # noqa: ANN001, ANN202
-    try:
-        return fn(v)
-    except InputError as exc:
-        raise ValueError(exc.errors[0].reason) from None
 
 
 class CardIn(_Model):

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ..domain import copay
 from ..domain.numbers import InsurerNumber, is_unknown_insurer
+from ..domain.wareki import format_wareki
 from ..policy import Entry, Snapshot
 from ..registry.lookup import LookupResult, QualificationRow, Validity
 
@@ -420,7 +421,8 @@ class _Desk:
                 self.sources["R-T1"] = entry
                 self.act("remind_valid_proof")
                 what = "期限切れの健康保険証" if kind == "expired_insurance_card" else "資格情報のお知らせ"
-                self.note(f"{what}の番号で照会し有効な資格を確認したため、暫定的な取扱いにより通常の負担で受付します（{entry.end.isoformat() if entry.end else '当面'}まで）。次回はマイナ保険証か資格確認書の持参をお願いしてください。")
+                until = format_wareki(entry.end, with_seireki=True) if entry.end else "当面"
+                self.note(f"{what}の番号で照会し有効な資格を確認したため、暫定的な取扱いにより通常の負担で受付します（{until}まで）。次回はマイナ保険証か資格確認書の持参をお願いしてください。")
                 return self.current(result)
         if result.validity in (Validity.INVALID, Validity.INVALID_NEW):
             self.act("confirm_latest_qualification")

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Literal
+from typing import Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import desc, insert, select
 
 from .. import config
-from ..domain.errors import InputError
-from ..domain.names import normalise_kana
-from ..domain.numbers import normalise_branch, normalise_member_number, normalise_symbol, parse_insurer_number
+from ..domain.errors import FieldError, InputError
 from ..policy import Snapshot, load_policy
 from ..registry.lookup import LookupResult, QualificationRow
-from ..registry.models import parse
-from ..registry.schema import card, person, visit
+from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, parse
+from ..registry.schema import card, insurer, person, visit
 from ..registry.service import Registry, parse_number_query
 from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
 from .explain import to_json
@@ -30,44 +28,17 @@ class Numbers(BaseModel):
     """被保険者番号等 as read off a document or told by the patient."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    insurer_number: str = Field(max_length=10)
-    symbol: str = Field("", max_length=40)
-    number: str = Field(max_length=40)
-    branch: str = Field("", max_length=4)
+    insurer_number: InsurerNo
+    symbol: Symbol = ""
+    number: MemberNo
+    branch: Branch = ""
     relation: Literal["self", "family"] | None = None
-
-    @field_validator("insurer_number")
-    @classmethod
-    def _insurer(cls, v: str) -> str:
-        return _wrap(lambda x: parse_insurer_number(x).value, v)
-
-    @field_validator("symbol")
-    @classmethod
-    def _symbol(cls, v: str) -> str:
-        return _wrap(normalise_symbol, v)
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, v: str) -> str:
-        return _wrap(normalise_member_number, v)
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, v: str) -> str:
-        return _wrap(normalise_branch, v)
 
     def row(self, row_id: object = None, insurer_name: str = "") -> QualificationRow:
         return QualificationRow(
             id=row_id, insurer_number=self.insurer_number, symbol=self.symbol, number=self.number, branch=self.branch,
-            relation=self.relation or "self", start=dt.date.min, end=None, registered=None, insurer_name=insurer_name,
+            relation=self.relation, start=dt.date.min, end=None, registered=None, insurer_name=insurer_name,
         )
-
-
-def _wrap(fn, value):  # noqa: ANN001, ANN202
-    try:
-        return fn(value)
-    except InputError as exc:
-        raise ValueError(exc.errors[0].reason) from None
 
 
 class DocumentIn(Numbers):
@@ -103,29 +74,36 @@ class VisitRequest(BaseModel):
     declared: Numbers | None = Field(None, description="the current numbers the patient tells (R-C2 A)")
     birth_date: dt.date | None = None
     name: str | None = Field(None, max_length=100)
-    kana: str | None = Field(None, max_length=100)
+    kana: Kana | None = Field(None, max_length=100)
     sex: Literal[1, 2, 3] | None = None
     relation: Literal["self", "family"] | None = Field(None, description="本人 / 家族 (R-E4)")
     remarks: UnknownRemarks | None = None
 
-    @field_validator("kana")
-    @classmethod
-    def _kana(cls, v: str | None) -> str | None:
-        return None if v is None else _wrap(normalise_kana, v)
+
+OnLookup = Callable[[str, LookupResult], None]
 
 
 class RegistryPort:
-    """The engine's LookupPort on the live registry; every lookup is logged there."""
+    """The engine's LookupPort on the live registry; every lookup is logged there, and
+    `on_lookup(kind, result)` (kind: card | numbers) sees each answer (pages, the terminal's
+    face/ file)."""
 
-    def __init__(self, registry: Registry, facility_code: str, channel: str):
+    def __init__(self, registry: Registry, facility_code: str, channel: str, on_lookup: OnLookup | None = None):
         self.registry, self.facility_code, self.channel = registry, facility_code, channel
+        self.on_lookup = on_lookup
+
+    def _seen(self, kind: str, result: LookupResult) -> LookupResult:
+        if self.on_lookup is not None:
+            self.on_lookup(kind, result)
+        return result
 
     def by_card(self, serial: str, *, identity: str, day: dt.date, method: str) -> LookupResult:
-        return self.registry.lookup_by_card(self.facility_code, serial, identity=identity, day=day, method=method, channel=self.channel)
+        result = self.registry.lookup_by_card(self.facility_code, serial, identity=identity, day=day, method=method, channel=self.channel)
+        return self._seen("card", result)
 
     def by_numbers(self, q: QualificationRow, birth_date: dt.date, day: dt.date) -> LookupResult:
         query = parse_number_query(q.insurer_number, q.symbol, q.number, q.branch, birth_date)
-        return self.registry.lookup_by_numbers(self.facility_code, query, day=day, channel=self.channel)
+        return self._seen("numbers", self.registry.lookup_by_numbers(self.facility_code, query, day=day, channel=self.channel))
 
 
 def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) -> QualificationRow | None:  # noqa: ANN001
@@ -146,8 +124,9 @@ def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) ->
     )
 
 
-def record_visit(registry: Registry, facility_code: str, data: object, *, channel: str = "api") -> dict:
-    """Decide a visit on the live registry and record it; returns the decision (+ visit_id)."""
+def record_visit(registry: Registry, facility_code: str, data: object, *, channel: str = "api", on_lookup: OnLookup | None = None) -> dict:
+    """Decide a visit on the live registry and record it; returns the decision, the
+    registry's view of the patient (names with ●, no address for DV members) and visit_id."""
     req: VisitRequest = data if isinstance(data, VisitRequest) else parse(VisitRequest, data)
     fac = registry.facility(facility_code)
     if fac is None:
@@ -169,6 +148,7 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
             ).mappings().first()
             card_row, holder = found, found
         past = _past_record(conn, facility_code, req.patient_ref, day - dt.timedelta(days=1))
+        _known_insurers(conn, req)  # before any lookup: a refused visit logs no verification
     birth = req.birth_date or (holder["birth_date"] if holder else None)
     if birth is None:
         raise InputError("birth_date", "is required (it is read from the card only when a registered card is presented)")
@@ -201,7 +181,7 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
         patient_knows_numbers=req.declared is not None,
         past_visit=None,
     )
-    decision = decide(v, patient, RegistryPort(registry, facility_code, channel), snapshot)
+    decision = decide(v, patient, RegistryPort(registry, facility_code, channel, on_lookup), snapshot)
     out = to_json(decision, policy)
     q = decision.claim.qualification
     person_id = next((r.person_id for r in decision.lookups if r.person_id is not None), holder["id"] if holder else None)
@@ -221,7 +201,24 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
                 remarks=req.remarks.model_dump_json() if req.remarks else None,
             ).returning(visit.c.id)
         ).scalar_one()
-    return {"visit_id": visit_id, "patient_ref": req.patient_ref, **out}
+    seen = next((r.person for r in decision.lookups if r.person is not None), None)
+    patient_view = None if seen is None else {
+        "name": seen.name, "kana": seen.kana, "birth_date": seen.birth_date.isoformat(), "sex": seen.sex,
+        "address": seen.address, "postcode": seen.postcode,  # None for DV-flagged members (R-D5)
+    }
+    return {"visit_id": visit_id, "patient_ref": req.patient_ref, **out, "patient": patient_view}
+
+
+def _known_insurers(conn, req: VisitRequest) -> None:  # noqa: ANN001
+    """Every insurer number the desk typed must exist (else 4xx naming the field)."""
+    fields = [(f"documents.{i}.insurer_number", d.insurer_number) for i, d in enumerate(req.documents)]
+    if req.declared:
+        fields.append(("declared.insurer_number", req.declared.insurer_number))
+    numbers = {n for _, n in fields}
+    known = set(conn.execute(select(insurer.c.number).where(insurer.c.number.in_(numbers))).scalars()) if numbers else set()
+    errors = [FieldError(f, f"unknown insurer {n}") for f, n in fields if n not in known]
+    if errors:
+        raise InputError(errors)
 
 
 def visits_on(registry: Registry, facility_code: str, day: dt.date) -> list[dict]:

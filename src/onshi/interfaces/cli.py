@@ -18,35 +18,20 @@ lookup_app = typer.Typer(help="Look a patient up as a facility would (RULES F.1)
 app.add_typer(lookup_app, name="lookup")
 bench_app = typer.Typer(help="Benchmarks: speed is measured here, not asserted in tests.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+from .oqs_xml.cli import terminal_app  # noqa: E402
+
+app.add_typer(terminal_app, name="terminal")
 from .cli_frontdesk import cases_app, decide, policy_app  # noqa: E402
 
 app.command("decide")(decide)
 app.add_typer(cases_app, name="cases")
 app.add_typer(policy_app, name="policy")
-err = Console(stderr=True)
+from .cli_claims import bench_claims, claims_app  # noqa: E402
 
-DatabaseOpt = Annotated[Optional[str], typer.Option("--database", "-d", help="database URL (default: $ONSHI_DATABASE_URL or ./onshi.sqlite3)")]
-TodayOpt = Annotated[Optional[str], typer.Option("--today", help="treat this day as today (YYYY-MM-DD); also $ONSHI_TODAY")]
-
-
-def _setup(database: str | None, today: str | None) -> None:
-    """Options become environment so that server workers and helpers see the same values."""
-    if database:
-        os.environ["ONSHI_DATABASE_URL"] = database
-    if today:
-        try:
-            dt.date.fromisoformat(today)
-        except ValueError:
-            raise typer.BadParameter(f"'{today}' is not a date (YYYY-MM-DD)", param_hint="--today") from None
-        os.environ["ONSHI_TODAY"] = today
-
-
-def _engine():  # noqa: ANN202
-    from ..registry.db import make_engine, migrate
-
-    engine = make_engine()
-    migrate(engine)
-    return engine
+app.add_typer(claims_app, name="claims")
+bench_app.command("claims")(bench_claims)
+from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
+from .cli_common import engine as _engine  # noqa: E402
 
 
 @app.command()
@@ -198,15 +183,6 @@ def _registry(facility: str | None = None):  # noqa: ANN202
     return registry
 
 
-def _guard(fn) -> None:  # noqa: ANN001
-    from ..domain.errors import InputError, ServiceError
-
-    try:
-        fn()
-    except (InputError, ServiceError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
-
 
 @bench_app.command("lookup")
 def bench_lookup(
@@ -268,6 +244,44 @@ def bench_decide(
         _engine().dispose()
     report = bench.run(config.database_url(), files, seed=seed, sample=sample, seconds=seconds, workers=workers, connections=connections, http=http)
     print_report(report | {"title": f"front-desk decisions — {report['database']}, {os.cpu_count()} cores"})
+
+
+@bench_app.command("xml")
+def bench_xml(
+    bulk: Annotated[int, typer.Option(help="patients in the bulk inquiry")] = 10_000,
+    singles: Annotated[int, typer.Option(help="single-inquiry files dropped at once")] = 1_000,
+    seconds: Annotated[float, typer.Option(help="duration of the one-at-a-time and HTTP measurements")] = 10,
+    interval: Annotated[float, typer.Option(help="the terminal's polling interval (seconds)")] = 0.01,
+    people: Annotated[int, typer.Option(help="seed this many people first if the registry is empty")] = 0,
+    seed: Annotated[int, typer.Option(help="the seed the registry was (or will be) seeded with")] = 1,
+    http: Annotated[bool, typer.Option(help="measure over HTTP too")] = True,
+    connections: Annotated[int, typer.Option(help="HTTP: concurrent connections")] = 16,
+    workers: Annotated[Optional[int], typer.Option(help="HTTP: uvicorn workers (default: cores)")] = None,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The facility XML interface: a bulk inquiry end to end through the folder, single inquiries/s through the folder and over HTTP."""
+    from ..bench import xml as bench
+    from ..registry import db
+    from ..registry.seed import seed_registry
+
+    _setup(database, today)
+    engine = db.make_engine()
+    if db.is_empty(engine):
+        if not people:
+            err.print("[red]the registry is empty: pass --people N to seed it first[/red]")
+            raise typer.Exit(2)
+        db.migrate(engine)
+        summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+        err.print(f"seeded {summary.people:,} people in {summary.seconds:.0f} s")
+    engine.dispose()
+    report = bench.run(config.database_url(), seed=seed, bulk=bulk, singles=singles, seconds=seconds, interval=interval, http=http,
+                       connections=connections, workers=workers)
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
 
 
 def main() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..domain import names, numbers
 from ..domain.errors import FieldError, InputError
@@ -26,27 +26,27 @@ class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _field(fn):  # noqa: ANN001, ANN202
+    """A domain normaliser as a pydantic validator (its InputError becomes the field's error)."""
+    return AfterValidator(lambda v: _wrap(fn, v))
+
+
+# The 被保険者番号等 fields, validated alike wherever they are typed in (API, case files, pages).
+InsurerNo = Annotated[str, Field(max_length=10), _field(lambda v: numbers.parse_insurer_number(v).value)]
+CaseInsurerNo = Annotated[str, Field(max_length=10), _field(lambda v: numbers.parse_insurer_number(v, allow_unknown=True).value)]
+Symbol = Annotated[str, Field(max_length=40), _field(numbers.normalise_symbol)]
+MemberNo = Annotated[str, Field(max_length=40), _field(numbers.normalise_member_number)]
+Branch = Annotated[str, Field(max_length=4), _field(numbers.normalise_branch)]
+Kana = Annotated[str, _field(names.normalise_kana)]
+MyNumber = Annotated[str, Field(description="個人番号 (12 digits); only its keyed hash is kept"), _field(numbers.parse_my_number)]
+
+
 class MemberNumbers(_Base):
     """記号・番号・枝番 identifying a qualification of the insurer."""
 
-    symbol: str = Field("", max_length=40)
-    number: str = Field(max_length=40)
-    branch: str = Field("", max_length=4)
-
-    @field_validator("symbol")
-    @classmethod
-    def _symbol(cls, v: str) -> str:
-        return _wrap(numbers.normalise_symbol, v)
-
-    @field_validator("number")
-    @classmethod
-    def _number(cls, v: str) -> str:
-        return _wrap(numbers.normalise_member_number, v)
-
-    @field_validator("branch")
-    @classmethod
-    def _branch(cls, v: str) -> str:
-        return _wrap(numbers.normalise_branch, v)
+    symbol: Symbol = ""
+    number: MemberNo
+    branch: Branch = ""
 
 
 def _wrap(fn, value):  # noqa: ANN001, ANN202
@@ -73,9 +73,9 @@ class Acquisition(MemberNumbers, _Limit):
     """資格取得: a new member (R-I1: in the central system within 5 days of the notice)."""
 
     request_id: str = RequestId
-    my_number: str = Field(description="個人番号 (12 digits); only its keyed hash is kept")
+    my_number: MyNumber
     name: str = Name
-    kana: str = Name
+    kana: Kana = Name
     birth_date: dt.date
     sex: Literal[1, 2, 3]
     address: str | None = Field(None, max_length=200)
@@ -90,16 +90,6 @@ class Acquisition(MemberNumbers, _Limit):
     dv_flag: bool = False
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
-
-    @field_validator("my_number")
-    @classmethod
-    def _my_number(cls, v: str) -> str:
-        return _wrap(numbers.parse_my_number, v)
-
-    @field_validator("kana")
-    @classmethod
-    def _kana(cls, v: str) -> str:
-        return _wrap(names.normalise_kana, v)
 
     @model_validator(mode="after")
     def _dates(self) -> "Acquisition":
@@ -117,11 +107,11 @@ class Change(MemberNumbers, _Limit):
 
     request_id: str = RequestId
     notified: dt.date
-    new_symbol: str | None = Field(None, max_length=40)
-    new_number: str | None = Field(None, max_length=40)
-    new_branch: str | None = Field(None, max_length=4)
+    new_symbol: Symbol | None = None
+    new_number: MemberNo | None = None
+    new_branch: Branch | None = None
     name: str | None = Field(None, min_length=1, max_length=100)
-    kana: str | None = Field(None, min_length=1, max_length=100)
+    kana: Kana | None = Field(None, min_length=1, max_length=100)
     address: str | None = Field(None, max_length=200)
     postcode: str | None = Field(None, pattern=r"^\d{3}-\d{4}$")
     relation: Literal["self", "family"] | None = None
@@ -131,26 +121,6 @@ class Change(MemberNumbers, _Limit):
     dv_flag: bool | None = None
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
-
-    @field_validator("kana")
-    @classmethod
-    def _kana(cls, v: str | None) -> str | None:
-        return None if v is None else _wrap(names.normalise_kana, v)
-
-    @field_validator("new_symbol")
-    @classmethod
-    def _new_symbol(cls, v: str | None) -> str | None:
-        return None if v is None else _wrap(numbers.normalise_symbol, v)
-
-    @field_validator("new_number")
-    @classmethod
-    def _new_number(cls, v: str | None) -> str | None:
-        return None if v is None else _wrap(numbers.normalise_member_number, v)
-
-    @field_validator("new_branch")
-    @classmethod
-    def _new_branch(cls, v: str | None) -> str | None:
-        return None if v is None else _wrap(numbers.normalise_branch, v)
 
     @model_validator(mode="after")
     def _something(self) -> "Change":
@@ -173,16 +143,11 @@ class CardLink(_Base):
     """A member's My Number card (serial and dates; R-B1 computes missing expiries)."""
 
     request_id: str = RequestId
-    my_number: str
+    my_number: MyNumber
     serial: str = Field(pattern=r"^[0-9A-Z]{8,16}$")
     issued: dt.date
     card_expires: dt.date | None = None
     cert_expires: dt.date | None = None
-
-    @field_validator("my_number")
-    @classmethod
-    def _my_number(cls, v: str) -> str:
-        return _wrap(numbers.parse_my_number, v)
 
     @model_validator(mode="after")
     def _dates(self) -> "CardLink":

@@ -210,4 +210,134 @@ visit = Table(
     Index("ix_visit_facility_patient", "facility_code", "patient_ref"),
 )
 
-TABLES_IN_LOAD_ORDER = (insurer, facility, api_key, person, qualification, card, document, resident, operation, verification, visit)
+reference_number = Table(
+    "reference_number",
+    metadata,
+    # 照会番号: a facility's own patient number registered against 被保険者番号等 (OQSsiimm01 /
+    # OQSmuimm01). It cannot be queried by; it comes back in that facility's results.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("facility_code", String(10), nullable=False),
+    Column("reference_number", String(50), nullable=False),
+    Column("insurer_number", String(8), nullable=False),  # normalised: 6 (国保) or 8 digits
+    Column("symbol", String(20), nullable=False, default=""),
+    Column("number", String(20), nullable=False),
+    Column("branch", String(2), nullable=False, default=""),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("facility_code", "insurer_number", "number", "symbol", "branch", name="uq_reference_number_numbers"),
+)
+
+bulk_request = Table(
+    "bulk_request",
+    metadata,
+    # 一括照会 (OQSmuquc01) and 一括照会番号登録 (OQSmuimm01): the request as received and, once
+    # processed, the answer, so that the second round trip survives a restart.
+    Column("reception_number", String(20), primary_key=True),  # 受付番号
+    Column("facility_code", String(10), nullable=False),
+    Column("kind", String(12), nullable=False),  # inquiry | registration
+    Column("status", String(10), nullable=False),  # received | processing | done | failed
+    Column("as_of", Date),  # QualificationConfirmationDate of an inquiry
+    Column("entries", Integer, nullable=False),
+    Column("request", Text, nullable=False),  # the entries and header echo (JSON)
+    Column("result", Text),  # the answer's units (XML fragment), once done
+    Column("normal", Integer),  # NumberOfNormalProcessing
+    Column("errors", Integer),  # NumberOfError
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Index("ix_bulk_request_status", "status"),
+)
+
+TABLES_IN_LOAD_ORDER = (
+    insurer, facility, api_key, person, qualification, card, document, resident, operation, verification, visit,
+    reference_number, bulk_request,
+)
+
+# ---------------------------------------------------------------- claims (migration 0004, claims/)
+
+claim = Table(
+    "claim",
+    metadata,
+    # One monthly claim (レセプト) per facility, patient and qualification billed: built from the
+    # desk's visits, read from a UKE file, or re-claimed after a return (R-R4).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("facility_code", String(10), nullable=False),
+    Column("payer", String(1), nullable=False),  # 審査支払機関: 1 支払基金 (社保), 2 国保連 (国保, 後期)
+    Column("care_month", Date, nullable=False),  # 診療年月 (first day of the month)
+    Column("billing_month", Date),  # 請求年月 (first day); null until filed
+    Column("receipt_no", Integer),  # レセプト番号 in the file of the billing month and payer; null until filed
+    Column("patient_ref", String(50), nullable=False),  # カルテ番号
+    Column("basis", String(12)),  # the desk's claim basis; null when read from a UKE file
+    Column("receipt_kind", String(4), nullable=False),  # レセプト種別
+    Column("insurer_number", String(8), nullable=False),
+    Column("symbol", String(20), nullable=False, default=""),
+    Column("number", String(20), nullable=False),
+    Column("branch", String(2), nullable=False, default=""),
+    Column("qualification_id", BigId),  # as the desk decided it (the review goes by the numbers)
+    Column("unknown", Boolean, nullable=False),  # 不詳 (R-E8 numbers)
+    Column("relation", String(6)),  # self | family; null = not recorded (R-E4)
+    Column("name", String(100), nullable=False),
+    Column("kana", String(100)),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", SmallInteger),
+    Column("copay_percent", SmallInteger, nullable=False),
+    Column("days", SmallInteger, nullable=False),  # 診療実日数
+    Column("days_mask", Integer, nullable=False),  # bit d-1 set: care on day d (JD)
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("points", Integer, nullable=False),  # 合計点数 (carried, not computed: no 診療行為 catalogue)
+    Column("copay_amount", Integer),  # 一部負担金額 (yen)
+    Column("remarks", Text),  # 不詳 remarks (JSON, R-E1)
+    Column("kana_key", String(100)),  # fold_kana of the 不詳 kana name (R-R5)
+    Column("address_key", String(200)),  # fold_address of the 不詳 address (R-R5)
+    Column("checks", Text),  # findings of the 不詳 checklist (JSON, R-E1–E8)
+    Column("status", String(10), nullable=False),  # built filed reclaimed; paid / returned: its review (claim_review part 0)
+    Column("origin", String(8), nullable=False),  # visits | uke | reclaim | bench
+    Column("reclaim_of", BigId, ForeignKey("claim.id"), unique=True),  # the returned claim this re-claims
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_claim_facility_month", "facility_code", "care_month"),
+    Index("ix_claim_billing", "billing_month", "status"),
+    UniqueConstraint("facility_code", "billing_month", "payer", "receipt_no", name="uq_claim_receipt"),
+)
+
+review_run = Table(
+    "review_run",
+    metadata,
+    # One batch of the 審査支払機関: a billing month's filed claims against the registry as known
+    # on the review date.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("billing_month", Date, nullable=False),
+    Column("review_date", Date, nullable=False),
+    Column("payer", String(1)),  # null: both review bodies
+    Column("claims", Integer, nullable=False),
+    Column("milliseconds", Integer, nullable=False),
+    Column("summary", Text, nullable=False),  # counts by outcome (JSON)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+claim_review = Table(
+    "claim_review",
+    metadata,
+    # The review's decision per claim (part 0) and, for a 分割, one row per resulting claim
+    # (parts 1..n). A claim is reviewed once: its part 0 says whether it was paid or returned.
+    # No foreign keys and few indexes: the review is the only writer and inserts a month at once.
+    Column("run_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("claim_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("part", SmallInteger, primary_key=True, autoincrement=False),
+    Column("outcome", String(10)),  # unchanged rerouted split returned
+    Column("confirm_code", String(2)),  # SN 確認区分: 02 変更なし, 03 確認不能 (returned), 04 振替, 05 分割
+    Column("rule", String(8)),  # R-R1 … R-R5
+    Column("person_id", BigId),
+    Column("billed_qualification_id", BigId),
+    Column("qualification_id", BigId),  # the qualification the claim (part) is paid on
+    # The numbers and days paid on: a re-routed claim's and each 分割 part's (unchanged: the claim's own).
+    Column("insurer_number", String(8)),
+    Column("symbol", String(20)),
+    Column("number", String(20)),
+    Column("branch", String(2)),
+    Column("days_mask", Integer),
+    Column("days", SmallInteger),
+    Column("reason", String(300)),
+    Index("ix_claim_review_claim", "claim_id"),
+)
+
+TABLES_IN_LOAD_ORDER = TABLES_IN_LOAD_ORDER + (claim, review_run, claim_review)

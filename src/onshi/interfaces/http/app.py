@@ -70,6 +70,17 @@ def _create_app(registry: Registry) -> FastAPI:
 
     principal, facility_principal, insurer_principal = auth.dependencies(registry)
     app.include_router(frontdesk.router(registry))
+    from ..fhir.http import router as fhir_router  # facility interfaces (issue 4): XML over HTTP, FHIR
+    from ..oqs_xml.http import router as oqs_router
+
+    app.include_router(oqs_router(registry))
+    app.include_router(fhir_router(registry))
+    from ..web import router as web_router  # reception pages (issue 5)
+
+    app.include_router(web_router(registry))
+    from .claims import router as claims_router  # claims, UKE files, the review (issue 6)
+
+    app.include_router(claims_router(registry))
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> Response:

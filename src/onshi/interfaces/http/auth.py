@@ -21,10 +21,7 @@ def dependencies(registry: Registry) -> tuple[Callable, Callable, Callable]:
             key = authorization[7:].strip()
         return registry.authenticate(key)
 
-    async def facility(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role != "facility":
-            raise Forbidden("X-API-Key", "this needs a facility key")
-        return who
+    facility = requiring(principal, "facility", "this needs a facility key")
 
     async def insurer(insurer_number: Annotated[str, Path(max_length=8)], who: Annotated[Principal, Depends(principal)]) -> Principal:
         if who.role != "insurer" or who.subject != insurer_number.strip():
@@ -32,3 +29,14 @@ def dependencies(registry: Registry) -> tuple[Callable, Callable, Callable]:
         return who
 
     return principal, facility, insurer
+
+
+def requiring(principal: Callable, role: str, reason: str) -> Callable:
+    """A dependency admitting only keys of `role`."""
+
+    async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != role:
+            raise Forbidden("X-API-Key", reason)
+        return who
+
+    return check

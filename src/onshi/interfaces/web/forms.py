@@ -1,0 +1,218 @@
+"""Form fields → the typed inputs of the front desk and the insurer operations, and their
+errors → the form fields that caused them. No rule lives here: the inputs go to
+`record_visit` and `Registry.operate`, which validate them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import uuid
+from collections.abc import Mapping
+
+from ...domain.dates import parse_date
+from ...domain.errors import FieldError, InputError, ServiceError
+from ...domain.wareki import parse_wareki
+from . import labels
+
+DOC_FIELDS = ("insurer_number", "symbol", "number", "branch")
+REMARK_FIELDS = ("insurance_kind", "insurer_name", "employer", "address", "phone", "contacted_on")
+
+
+class FormData(dict):
+    """Submitted values: str for single fields, list[str] for the multi-valued ones."""
+
+    @classmethod
+    def of(cls, form: Mapping, multi: tuple[str, ...] = ()) -> "FormData":
+        out = cls()
+        for k in form.keys():
+            if k in multi:
+                out[k] = [str(v) for v in form.getlist(k)]
+            else:
+                value = form.get(k)
+                out[k] = value.strip() if isinstance(value, str) else ""
+        return out
+
+    def text(self, key: str) -> str | None:
+        value = self.get(key)
+        return value if isinstance(value, str) and value != "" else None
+
+
+def parse_day(value: str, field: str) -> dt.date:
+    """A date typed at the desk: 2026-05-12, 20260512, 令和8年5月12日, R8.5.12, S55.6.15."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if re.match(r"^\d{4}[/.]\d{1,2}[/.]\d{1,2}$", text):
+        y, m, d = re.split(r"[/.]", text)
+        text = f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+    elif re.match(r"^\d{4}-\d{1,2}-\d{1,2}$", text):
+        y, m, d = text.split("-")
+        text = f"{int(y):04d}-{int(m):02d}-{int(d):02d}"
+    if text[:1].isdigit() and not re.match(r"^[1-5]\d{6}$", text):
+        return parse_date(text, field)
+    return parse_wareki(text, field)
+
+
+class Errors(dict):
+    """form field → Japanese messages; `summary` lists every error with its field named."""
+
+    def add(self, field: str, reason: str) -> None:
+        self.setdefault(field, []).append(labels.reason(reason))
+
+    def extend(self, errors: list[FieldError], rename=lambda f: f) -> None:  # noqa: ANN001
+        for e in errors:
+            self.add(rename(e.field), e.reason)
+
+    def ordered(self, fields: tuple[str, ...]) -> "Errors":
+        """The same errors in the order of the form's fields (others last)."""
+        rank = {f: i for i, f in enumerate(fields)}
+        return Errors(sorted(self.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+    @property
+    def summary(self) -> list[tuple[str, str, str]]:
+        return [(f, labels.field_label(f), msg) for f, msgs in self.items() for msg in msgs]
+
+
+def _dates(form: FormData, fields: tuple[str, ...], errors: Errors) -> dict[str, str]:
+    out = {}
+    for f in fields:
+        raw = form.text(f)
+        if raw is None:
+            continue
+        try:
+            out[f] = parse_day(raw, f).isoformat()
+        except InputError as exc:
+            errors.extend(exc.errors)
+    return out
+
+
+# ---------------------------------------------------------------- the reception desk
+
+
+def visit_request(form: FormData) -> tuple[dict, Errors]:
+    """The body of a VisitRequest from the 受付画面; dates that cannot be read are errors."""
+    errors = Errors()
+    presented = [k for k in labels.PRESENTED if k in form.get("presented", [])]
+    dates = _dates(form, ("birth_date", "document.issued", "document.expires", "remarks.contacted_on"), errors)
+    body: dict = {
+        "patient_ref": form.text("patient_ref") or "",
+        "presented": presented,
+        "device": form.text("device") or "ok",
+        "identity": form.text("identity") or "face",
+        "consent": form.get("consent") == "1",
+    }
+    if any(k in presented for k in labels.CARD_KINDS) and form.text("card_serial"):
+        body["card_serial"] = unicodedata.normalize("NFKC", form.text("card_serial")).upper()
+    docs = [k for k in presented if k in labels.DOCUMENT_KINDS]
+    numbers = {f: form.text(f"document.{f}") for f in DOC_FIELDS}
+    if docs and any(numbers.values()):
+        base = {f: v or "" for f, v in numbers.items()}
+        for kind in docs:
+            doc = {"kind": kind, **base}
+            if kind in ("eligibility_certificate", "insurance_card"):
+                doc |= {k: dates[f"document.{k}"] for k in ("issued", "expires") if f"document.{k}" in dates}
+            body.setdefault("documents", []).append(doc)
+    declared = {f: form.text(f"declared.{f}") for f in DOC_FIELDS}
+    if any(declared.values()):
+        body["declared"] = {f: v or "" for f, v in declared.items()}
+    if "birth_date" in dates:
+        body["birth_date"] = dates["birth_date"]
+    for f in ("name", "kana"):
+        if form.text(f):
+            body[f] = form.text(f)
+    if form.text("sex") in ("1", "2"):
+        body["sex"] = int(form.text("sex"))
+    if form.text("relation") in labels.RELATION:
+        body["relation"] = form.text("relation")
+    remarks = {f: form.text(f"remarks.{f}") for f in REMARK_FIELDS if f != "contacted_on" and form.text(f"remarks.{f}")}
+    if "remarks.contacted_on" in dates:
+        remarks["contacted_on"] = dates["remarks.contacted_on"]
+    if remarks:
+        body["remarks"] = remarks
+    return body, errors
+
+
+RECEPTION_ORDER = (
+    "patient_ref", "relation", "birth_date", "presented", "card_serial", "identity", "device", "consent", "documents",
+    *(f"document.{f}" for f in (*DOC_FIELDS, "issued", "expires")), *(f"declared.{f}" for f in DOC_FIELDS),
+    "name", "kana", "sex", *(f"remarks.{f}" for f in REMARK_FIELDS),
+)
+
+
+def visit_field(path: str) -> str:
+    """An error's field in the VisitRequest → the form field (documents.0.number → document.number)."""
+    return re.sub(r"^documents\.\d+\.", "document.", path)
+
+
+# ---------------------------------------------------------------- the insurer's operations
+
+OPERATION_FIELDS = {
+    "acquisition": {
+        "text": ("my_number", "name", "kana", "address", "postcode", "insured_name", "symbol", "number", "branch"),
+        "dates": ("birth_date", "start", "notified"),
+        "choice": ("sex", "relation", "income", "kouki_ratio"),
+        "flags": ("dv_flag",),
+    },
+    "change": {
+        "text": ("symbol", "number", "branch", "new_symbol", "new_number", "new_branch", "name", "kana", "address", "postcode", "insured_name"),
+        "dates": ("notified",),
+        "choice": ("relation", "income", "kouki_ratio", "dv_flag"),
+        "flags": (),
+    },
+    "loss": {
+        "text": ("symbol", "number", "branch"),
+        "dates": ("end", "notified"),
+        "choice": ("loss_reason",),
+        "flags": (),
+    },
+}
+OPERATION_ORDER = {
+    "acquisition": ("my_number", "name", "kana", "birth_date", "sex", "address", "postcode", "symbol", "number", "branch", "relation",
+                    "insured_name", "start", "notified", "income", "kouki_ratio", "dv_flag"),
+    "change": ("symbol", "number", "branch", "notified", "name", "kana", "address", "postcode", "new_symbol", "new_number", "new_branch",
+               "relation", "income", "kouki_ratio", "dv_flag"),
+    "loss": ("symbol", "number", "branch", "end", "notified", "loss_reason"),
+}
+INT_CHOICES = ("sex", "kouki_ratio")
+BOOL_CHOICES = ("dv_flag",)
+
+
+def new_request_id() -> str:
+    return f"web-{uuid.uuid4().hex}"
+
+
+def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
+    """The body of an acquisition / change / loss from its form (fields named `kind.field`);
+    the errors are keyed by the form's field names."""
+    spec = OPERATION_FIELDS[kind]
+    errors = Errors()
+    named = FormData({k.split(".", 1)[1]: v for k, v in form.items() if k.startswith(f"{kind}.")})
+    body: dict = {"request_id": form.text("request_id") or new_request_id()}
+    for f in spec["text"]:
+        value = named.text(f)
+        if value is not None:
+            body[f] = value
+        elif kind == "acquisition" and f in ("branch", "symbol"):
+            body[f] = ""
+    date_errors = Errors()
+    body |= _dates(named, spec["dates"], date_errors)
+    for f, msgs in date_errors.items():
+        errors.setdefault(f"{kind}.{f}", []).extend(msgs)
+    for f in spec["choice"]:
+        value = named.text(f)
+        if value is None:
+            continue
+        if f in INT_CHOICES:
+            body[f] = int(value) if value.isdigit() else value
+        elif f in BOOL_CHOICES:
+            body[f] = value == "true"
+        else:
+            body[f] = value
+    for f in spec["flags"]:
+        body[f] = named.get(f) == "1"
+    return body, errors
+
+
+def service_errors(exc: ServiceError | InputError) -> list[FieldError]:
+    if isinstance(exc, InputError):
+        return exc.errors
+    return [FieldError(exc.field or "body", exc.reason)]
