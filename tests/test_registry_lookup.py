@@ -203,3 +203,18 @@ def test_buffered_log_writes_on_flush(engine, today):
         buffered.lookup_by_card(FACILITY, m["serial"])
     buffered.close()
     assert len(world.registry.log.for_facility(FACILITY)) == 5
+
+
+def test_the_reader_pool_is_bounded_and_waits_for_a_free_connection(world):
+    """More threads than connections: they wait instead of opening connections of their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from onshi.registry.store import Reader
+
+    m = world.member(card=CARD)
+    world.registry.reader = Reader(world.engine, size=2)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: world.registry.lookup_by_card(FACILITY, m["serial"]), range(40)))
+    assert all(r.validity is Validity.VALID for r in results)
+    assert world.registry.reader._open <= 2
+    world.registry.reader.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import queue
 import sqlite3
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -101,11 +102,15 @@ class _Compiled:
 
 
 class Reader:
-    """Lookups on a small pool of raw autocommit connections (thread-safe)."""
+    """Lookups on a bounded pool of raw autocommit connections (thread-safe): at most `size`
+    connections; a thread that finds none idle waits for one rather than opening more."""
 
-    def __init__(self, engine: Engine, size: int = 16):
+    def __init__(self, engine: Engine, size: int = 16, wait: float = 30.0):
         self.engine = engine
-        self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=size)
+        self.size, self.wait = size, wait
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._open = 0
+        self._lock = threading.Lock()
         self.card = _Compiled(CARD_QUERY, engine)
         self.numbers = {k: _Compiled(v, engine) for k, v in NUMBERS_QUERIES.items()}
         self.insurer = _Compiled(INSURER_EXISTS, engine)
@@ -119,23 +124,40 @@ class Reader:
             raw.autocommit = True
         return raw
 
+    def _take(self):  # noqa: ANN202
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            grow = self._open < self.size
+            if grow:
+                self._open += 1
+        if grow:
+            try:
+                return self._connect()
+            except Exception:
+                with self._lock:
+                    self._open -= 1
+                raise
+        try:
+            return self._idle.get(timeout=self.wait)
+        except queue.Empty:
+            raise TimeoutError(f"no registry connection free within {self.wait:.0f} s") from None
+
     @contextmanager
     def connection(self) -> Iterator:
-        try:
-            raw = self._idle.get_nowait()
-        except queue.Empty:
-            raw = self._connect()
+        raw = self._take()
         ok = False
         try:
             yield raw
             ok = True
         finally:
             if ok:
-                try:
-                    self._idle.put_nowait(raw)
-                except queue.Full:
-                    raw.close()
-            else:  # a failed connection is not reused
+                self._idle.put(raw)
+            else:  # a failed connection is not reused; its place can be taken by a new one
+                with self._lock:
+                    self._open -= 1
                 try:
                     raw.close()
                 except Exception:  # noqa: BLE001 - closing a broken connection may fail in any way
@@ -150,6 +172,8 @@ class Reader:
                 self._idle.get_nowait().close()
             except queue.Empty:
                 return
+            with self._lock:
+                self._open -= 1
 
 
 def _person(row, offset: int) -> PersonRow:  # noqa: ANN001
