@@ -9,7 +9,7 @@ import json
 from typing import Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import desc, insert, select
+from sqlalchemy import bindparam, desc, insert, select
 
 from .. import config
 from ..domain.errors import FieldError, InputError
@@ -106,15 +106,26 @@ class RegistryPort:
         return self._seen("numbers", self.registry.lookup_by_numbers(self.facility_code, query, day=day, channel=self.channel))
 
 
+# Statements built once (SQLAlchemy caches their compiled form; building them per call costs
+# more than the query).
+PAST_RECORD = (
+    select(visit)
+    .where(visit.c.facility_code == bindparam("facility"), visit.c.patient_ref == bindparam("patient"),
+           visit.c.care_date <= bindparam("before"), visit.c.basis.in_(PAST_BASES), visit.c.insurer_number.is_not(None))
+    .order_by(desc(visit.c.care_date), desc(visit.c.id))
+    .limit(1)
+)
+CARD_HOLDER = (
+    select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.name, person.c.kana, person.c.sex)
+    .select_from(card.join(person, person.c.id == card.c.person_id))
+    .where(card.c.serial == bindparam("serial"))
+)
+INSERT_VISIT = insert(visit).returning(visit.c.id)
+
+
 def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) -> QualificationRow | None:  # noqa: ANN001
     """R-C2 B / R-E5: the qualification of this patient's last insured visit here."""
-    row = conn.execute(
-        select(visit)
-        .where(visit.c.facility_code == facility_code, visit.c.patient_ref == patient_ref, visit.c.care_date <= before,
-               visit.c.basis.in_(PAST_BASES), visit.c.insurer_number.is_not(None))
-        .order_by(desc(visit.c.care_date), desc(visit.c.id))
-        .limit(1)
-    ).mappings().first()
+    row = conn.execute(PAST_RECORD, {"facility": facility_code, "patient": patient_ref, "before": before}).mappings().first()
     if row is None:
         return None
     return QualificationRow(
@@ -139,13 +150,9 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
         raise InputError("card_serial", "is required when a card is presented and could be read")
     holder = None
     card_row = None
-    with registry.engine.connect() as conn:
+    with registry.autocommit.connect() as conn:
         if req.card_serial:
-            found = conn.execute(
-                select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.name, person.c.kana, person.c.sex)
-                .select_from(card.join(person, person.c.id == card.c.person_id))
-                .where(card.c.serial == req.card_serial.upper())
-            ).mappings().first()
+            found = conn.execute(CARD_HOLDER, {"serial": req.card_serial.upper()}).mappings().first()
             card_row, holder = found, found
         past = _past_record(conn, facility_code, req.patient_ref, day - dt.timedelta(days=1))
         _known_insurers(conn, req)  # before any lookup: a refused visit logs no verification
@@ -186,9 +193,10 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
     q = decision.claim.qualification
     person_id = next((r.person_id for r in decision.lookups if r.person_id is not None), holder["id"] if holder else None)
     relation = req.relation or (q.relation if q is not None else None)
-    with registry.engine.begin() as conn:
+    with registry.autocommit.connect() as conn:  # one statement: atomic on its own, no BEGIN/COMMIT round trips
         visit_id = conn.execute(
-            insert(visit).values(
+            INSERT_VISIT,
+            dict(
                 facility_code=facility_code, patient_ref=req.patient_ref, at=config.now(), care_date=day, person_id=person_id,
                 name=req.name or (holder["name"] if holder else None), kana=req.kana or (holder["kana"] if holder else None),
                 birth_date=birth, sex=req.sex or (holder["sex"] if holder else None), relation=relation,
@@ -199,7 +207,7 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
                 verification_method=decision.verification_method, verification_result=decision.verification_result,
                 rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
                 remarks=req.remarks.model_dump_json() if req.remarks else None,
-            ).returning(visit.c.id)
+            ),
         ).scalar_one()
     seen = next((r.person for r in decision.lookups if r.person is not None), None)
     patient_view = None if seen is None else {

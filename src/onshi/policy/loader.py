@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -213,8 +214,18 @@ def _cached(dirs: tuple[str, ...], stamps: tuple[float, ...]) -> Policy:
     return Policy.load([Path(d) for d in dirs])
 
 
+_last: dict[tuple[str, ...], tuple[float, Policy]] = {}
+
+
 def load_policy(extra_dirs: list[Path] | None = None) -> Policy:
-    """The built-in policy plus ONSHI_POLICY_DIR (or `extra_dirs`); reloaded when a file changes."""
+    """The built-in policy plus ONSHI_POLICY_DIR (or `extra_dirs`); reloaded when a file
+    changes (files are looked at no more than once a second)."""
     dirs = extra_dirs if extra_dirs is not None else policy_dirs()
+    key = tuple(str(d) for d in dirs)
+    seen = _last.get(key)
+    if seen is not None and time.monotonic() - seen[0] < 1.0:
+        return seen[1]
     stamps = tuple(p.stat().st_mtime for d in [DATA, *dirs] for p in sorted(Path(d).glob("*.yaml")))
-    return _cached(tuple(str(d) for d in dirs), stamps)
+    policy = _cached(key, stamps)
+    _last[key] = (time.monotonic(), policy)
+    return policy

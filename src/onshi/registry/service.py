@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -74,6 +75,8 @@ class Registry:
         repertoire: str | None = None,
     ):
         self.engine = engine
+        # Reads without a transaction: no BEGIN/ROLLBACK round trips around a single SELECT.
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.reader = Reader(engine)
         self.log = VerificationLog(engine, buffered=buffered_log)
         # R-B2/R-B3 from the policy data in force that day (read once per day and process).
@@ -81,6 +84,7 @@ class Registry:
         self.repertoire = repertoire or charset.default_repertoire()
         self._keys: dict[str, Principal] = {}
         self._keys_lock = threading.Lock()
+        self._facilities: dict[str, tuple[float, dict | None]] = {}
 
     # ------------------------------------------------------------ access
 
@@ -90,7 +94,7 @@ class Registry:
         digest = api_key_hash(key)
         found = self._keys.get(digest)
         if found is None:
-            with self.engine.connect() as conn:
+            with self.autocommit.connect() as conn:
                 row = conn.execute(select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == digest)).first()
             if row is None:
                 raise Unauthorized("X-API-Key", "unknown API key")
@@ -99,10 +103,17 @@ class Registry:
                 self._keys[digest] = found
         return found
 
+    FACILITY_TTL = 60.0  # seconds a facility's row (name, online, smartphone…) is reused
+
     def facility(self, code: str) -> dict | None:
-        with self.engine.connect() as conn:
+        cached = self._facilities.get(code)
+        if cached is not None and time.monotonic() - cached[0] < self.FACILITY_TTL:
+            return cached[1]
+        with self.autocommit.connect() as conn:
             row = conn.execute(select(facility).where(facility.c.code == code)).mappings().first()
-        return dict(row) if row else None
+        found = {str(k): v for k, v in row.items()} if row else None
+        self._facilities[code] = (time.monotonic(), found)
+        return found
 
     # ------------------------------------------------------------ lookups (RULES F.1)
 
