@@ -51,6 +51,8 @@ def serve(
     from ..registry.seed import seed_registry
 
     _setup(database, today)
+    if config.using_dev_key():
+        err.print("[yellow]ONSHI_MYNUMBER_KEY is not set: 個人番号 are hashed with the development key (demo only).[/yellow]")
     engine = _engine()
     if db.is_empty(engine):
         err.print(f"空のデータベースにデモ用の {people:,} 人を登録します（seed {seed}）…")
