@@ -46,6 +46,7 @@ def add_visit(
     remarks: dict | None = None,
     points: int | None = None,
     at_hour: int = 9,
+    public: tuple[str, str] | None = None,
 ) -> int:
     """A visit row as the front desk records it (POST /frontdesk/visits), written directly."""
     if member is not None:
@@ -67,6 +68,7 @@ def add_visit(
                 verification_method="my_number_card" if "my_number_card" in presented else "none",
                 verification_result=verification_result, rules="", decision=json.dumps(decision),
                 remarks=json.dumps(remarks, ensure_ascii=False) if remarks is not None else None,
+                public_payer=public[0] if public else None, public_recipient=public[1] if public else None,
             ).returning(schema.visit.c.id)
         ).scalar_one()
 
@@ -335,3 +337,18 @@ def test_cli_build_write_review_report(engine, world, tmp_path, monkeypatch):
     assert report["rerouted_claims"][0]["rule"] == "R-R5"
     bad = runner.invoke(app, ["claims", "build", "-f", FACILITY, "-m", "2026-13"])
     assert bad.exit_code == 2 and "--month" in bad.output
+
+
+def test_a_public_expense_on_the_visits_makes_a_2_hei_claim_with_ko(engine, world):
+    """公費 with the insurance: the claim carries its 負担者番号 and 受給者番号 (KO) and レセプト種別 1122."""
+    from onshi.claims import uke
+
+    member = world.member(card={"issued": "2022-03-01"})
+    add_visit(engine, member=member, date="2026-05-12", public=("54136015", "1234567"))
+    add_visit(engine, member=member, date="2026-05-19", public=("54136015", "1234567"))
+    [c] = service.build(engine, FACILITY, MAY)["claims"]
+    assert c["public_expense"] == {"payer_number": "54136015", "recipient_number": "1234567"} and c["receipt_kind"] == "1122"
+    [f] = service.write(engine, FACILITY, MAY, billing_month=dt.date(2026, 6, 1)).files
+    text = uke.decode(f.content)
+    ko = next(line for line in text.split("\r\n") if line.startswith("KO,"))
+    assert ko.split(",")[1:5] == ["54136015", "1234567", "", "2"]

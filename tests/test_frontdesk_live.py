@@ -184,3 +184,13 @@ def test_a_card_read_at_the_reception_writes_the_terminals_face_file(world, tmp_
     root = codec.parse_document(face.read_bytes())[0]
     assert root.findtext(".//QualificationValidity") == "1" and root.findtext(".//InsuredIdentificationNumber") == m["number"]
     assert len(seen) == 1 and len(world.registry.log.for_facility(FACILITY)) == 1  # one lookup, logged once
+
+
+def test_a_public_expense_is_recorded_with_the_visit_for_the_claim(client, world):
+    m = world.member(card=CARD)
+    body = {"patient_ref": "K-10", "presented": ["my_number_card"], "card_serial": m["serial"]}
+    r = post(client, body | {"public_expense": {"payer_number": "54136015", "recipient_number": "1234567"}})
+    assert r.status_code == 201
+    assert (visits(world.engine)[-1]["public_payer"], visits(world.engine)[-1]["public_recipient"]) == ("54136015", "1234567")
+    bad = post(client, body | {"public_expense": {"payer_number": "54136014"}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "public_expense.payer_number"

@@ -265,3 +265,30 @@ def test_cli_read_malformed_file_exits_2_with_line_numbers(tmp_path):
     path.write_text(broken(replace_line=3, with_="XX,1"), encoding="utf-8")
     result = CliRunner().invoke(app, ["claims", "read", str(path)])
     assert result.exit_code == 2 and "line 3: unknown record type 'XX'" in result.output
+
+
+PUBLIC_PAYER = "54136015"  # 法別54 (難病) 東京 601, check digit 5 (R-P5's method)
+
+
+def test_a_public_expense_goes_in_ko_sn_and_jd_and_reads_back():
+    from onshi.domain.numbers import check_digit
+
+    assert check_digit(PUBLIC_PAYER[:7]) == int(PUBLIC_PAYER[7])
+    claim = dataclasses.replace(sample_claims()[0], public_payer=PUBLIC_PAYER, public_recipient="1234567").with_kind()
+    assert claim.receipt_kind == "1122"  # 社保本人, 2併
+    rows = lines(uke.write(HEADER, [claim]))
+    assert [r[:2] for r in rows] == ["IR", "RE", "HO", "KO", "SN", "SN", "JD", "JD", "MF", "GO"]
+    assert rows[3].split(",")[1:5] == [PUBLIC_PAYER, "1234567", "", "2"] and rows[5].startswith(f"SN,2,01,{PUBLIC_PAYER},")
+    for row in rows:
+        assert len(row.split(",")) == LAYOUTS[row[:2]].count or not LAYOUTS[row[:2]].exact
+    parsed = uke.read(uke.encode("\r\n".join(rows) + "\r\n")).claims[0].claim
+    assert (parsed.public_payer, parsed.public_recipient, parsed.relation, parsed.copay_percent) == (PUBLIC_PAYER, "1234567", "self", 30)
+    assert dataclasses.replace(parsed, billing_month=None) == claim
+
+
+def test_reader_rejects_a_malformed_ko_with_its_line():
+    claim = dataclasses.replace(sample_claims()[0], public_payer=PUBLIC_PAYER, public_recipient="1234567")
+    rows = lines(uke.write(HEADER, [claim]))
+    rows[3] = rows[3].replace(PUBLIC_PAYER, "54AB6014").replace("1234567", "12345")
+    errs = errors_of("\r\n".join(rows) + "\r\n")
+    assert "line 4: KO 負担者番号 '54AB6014' must be 8 digits" in errs and "line 4: KO 受給者番号 '12345' must be 7 digits" in errs

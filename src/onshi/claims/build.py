@@ -133,6 +133,8 @@ def group_visits(
             unknown=unknown,
             basis="unknown" if unknown else last["basis"],
             qualification_id=_last(rows_, "qualification_id"),
+            public_payer=_last(rows_, "public_payer") or "",
+            public_recipient=_last(rows_, "public_recipient") or "",
         )
         if unknown:
             merged = Remarks(kana=claim.kana)

@@ -196,6 +196,8 @@ class Claim:
     confirmed: Numbers | None = None  # SN 4–7 when they differ from HO (振替, 分割)
     billing_month: dt.date | None = None
     checks: tuple[Finding, ...] = field(default_factory=tuple)
+    public_payer: str = ""  # 公費負担者番号 of one 公費 with the insurance (KO); "" = none
+    public_recipient: str = ""  # its 受給者番号
 
     @property
     def days(self) -> int:
@@ -236,7 +238,8 @@ class Claim:
     def with_kind(self) -> "Claim":
         """The claim with its レセプト種別 and 一部負担金 filled in when missing."""
         kind = self.receipt_kind or receipt_kind(
-            kouki=self.kind == "kouki", relation=self.relation, birth=self.birth_date, day=self.first_day, copay_percent=self.copay_percent
+            kouki=self.kind == "kouki", relation=self.relation, birth=self.birth_date, day=self.first_day, copay_percent=self.copay_percent,
+            public=bool(self.public_payer),
         )
         amount = self.copay_amount if self.copay_amount is not None else copay_amount(self.points, self.copay_percent)
         return replace(self, receipt_kind=kind, copay_amount=amount)
@@ -270,6 +273,7 @@ class Claim:
             "confirmed": self.confirmed.to_dict() if self.confirmed else None,
             "remarks": self.remarks.to_dict() if self.remarks else None,
             "checks": [f.to_dict() for f in self.checks],
+            "public_expense": {"payer_number": self.public_payer, "recipient_number": self.public_recipient} if self.public_payer else None,
         }
 
 
@@ -321,15 +325,23 @@ def payer_of(kind: str) -> str:
     return "2" if kind in ("kokuho", "kouki") else "1"
 
 
-def receipt_kind(*, kouki: bool, relation: str | None, birth: dt.date, day: dt.date, copay_percent: int) -> str:
-    """レセプト種別 (入院外) from the insurance kind and 本人/家族/未就学/高齢 (UKE.md)."""
+def receipt_kind(*, kouki: bool, relation: str | None, birth: dt.date, day: dt.date, copay_percent: int, public: bool = False) -> str:
+    """レセプト種別 (入院外) from the insurance kind and 本人/家族/未就学/高齢 (UKE.md); the third
+    digit is 1 for the insurance alone, 2 with one 公費 (2併)."""
     if kouki:
-        return "1310" if copay_percent >= 30 else "1318"
-    if copay_rules.is_elderly_recipient(birth, day) or day >= copay_rules.kouki_start(birth):
-        return "1110" if copay_percent >= 30 else "1118"
-    if copay_rules.is_preschool(birth, day):
-        return "1114"
-    return "1116" if relation == "family" else "1112"
+        kind = "1310" if copay_percent >= 30 else "1318"
+    elif copay_rules.is_elderly_recipient(birth, day) or day >= copay_rules.kouki_start(birth):
+        kind = "1110" if copay_percent >= 30 else "1118"
+    elif copay_rules.is_preschool(birth, day):
+        kind = "1114"
+    else:
+        kind = "1116" if relation == "family" else "1112"
+    return kind[:2] + "2" + kind[3] if public else kind
+
+
+def single_kind(kind: str) -> str:
+    """The レセプト種別 of the insurance alone (1122 → 1112), for the tables keyed by it."""
+    return kind[:2] + "1" + kind[3:] if len(kind) == 4 and kind[2] in "23" else kind
 
 
 def copay_amount(points: int, percent: int) -> int:

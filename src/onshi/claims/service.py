@@ -76,6 +76,7 @@ def claim_values(c: Claim, *, status: str, origin: str) -> dict:
         address_key=fold_address(remarks.address) or None if remarks and remarks.address else None,
         checks=json.dumps([f.to_dict() for f in c.checks], ensure_ascii=False) if c.checks else None,
         status=status, origin=origin, created_at=config.now(),
+        public_payer=c.public_payer or None, public_recipient=c.public_recipient or None,
     )
 
 
@@ -92,6 +93,7 @@ def claim_from_row(row: Mapping) -> Claim:
         kana=row["kana"], sex=row["sex"], relation=row["relation"], unknown=row["unknown"], remarks=remarks,
         copay_amount=row["copay_amount"], receipt_no=row["receipt_no"], receipt_kind=row["receipt_kind"], basis=row["basis"],
         qualification_id=row["qualification_id"], billing_month=row["billing_month"], checks=checks,
+        public_payer=row["public_payer"] or "", public_recipient=row["public_recipient"] or "",
     )
 
 

@@ -1,6 +1,6 @@
 """UKE claim files (レセプト電算): writer and reader. Pure: text in, values out.
 
-Writing: one IR, per claim RE HO SN JD MF (and CO for a 不詳 claim's remarks), one GO.
+Writing: one IR, per claim RE HO (KO) SN JD MF (and CO for a 不詳 claim's remarks), one GO.
 Text fields are JIS X 0208 only: 異体字 become their JIS form (髙→高, 﨑→崎, from
 `domain.names.KANJI_VARIANTS`), a name that still does not fit is written in katakana, and a
 remark character with no JIS form becomes 〓 (げた) — never ●. Files are CP932 with CRLF;
@@ -26,7 +26,7 @@ from ..domain.names import KANJI_VARIANTS
 from ..domain.numbers import InsurerNumber, normalise_insurer_number
 from ..domain.wareki import parse_gyymm, parse_wareki, to_gyymm, to_gyymmdd
 from . import uke_codes as codes
-from .models import Claim, FacilityHeader, Numbers, Remarks, _KIND_WORDS, is_unknown_numbers, parse_loose_date
+from .models import Claim, FacilityHeader, Numbers, Remarks, _KIND_WORDS, is_unknown_numbers, parse_loose_date, single_kind
 
 CRLF = "\r\n"
 EOF = "\x1a"
@@ -167,17 +167,28 @@ def claim_lines(claim: Claim, receipt_no: int, *, era: bool = False) -> list[str
             "points": claim.points,
             "copay_amount": claim.copay_amount if claim.copay_amount is not None else "",
         }),
-        _line("SN", {
-            "payer_kind": codes.PAYER_KIND_INSURANCE,
-            "confirm_code": claim.confirm_code,
-            "insurer_number": InsurerNumber(normalise_insurer_number(sn.insurer_number)).padded,
-            "symbol": jis_text(sn.symbol),
-            "number": jis_text(sn.number),
-            "branch": sn.branch,
-        }),
-        _line("JD", {"payer_kind": codes.PAYER_KIND_INSURANCE, **{f"day_{d}": codes.JD_VISIT for d in claim.care_days}}),
-        _line("MF", {"counter_class": codes.COUNTER_CLASS_NONE}),
     ]
+    if claim.public_payer:  # one 公費 with the insurance: KO after HO, its SN and JD after the insurance's
+        lines.append(_line("KO", {
+            "payer_number": claim.public_payer, "recipient_number": claim.public_recipient, "days": claim.days, "points": claim.points,
+        }))
+    lines.append(_line("SN", {
+        "payer_kind": codes.PAYER_KIND_INSURANCE,
+        "confirm_code": claim.confirm_code,
+        "insurer_number": InsurerNumber(normalise_insurer_number(sn.insurer_number)).padded,
+        "symbol": jis_text(sn.symbol),
+        "number": jis_text(sn.number),
+        "branch": sn.branch,
+    }))
+    if claim.public_payer:
+        lines.append(_line("SN", {
+            "payer_kind": codes.PAYER_KIND_FIRST_PUBLIC, "confirm_code": codes.CONFIRM_FACILITY, "insurer_number": claim.public_payer,
+            "recipient_number": claim.public_recipient,
+        }))
+    lines.append(_line("JD", {"payer_kind": codes.PAYER_KIND_INSURANCE, **{f"day_{d}": codes.JD_VISIT for d in claim.care_days}}))
+    if claim.public_payer:
+        lines.append(_line("JD", {"payer_kind": codes.PAYER_KIND_FIRST_PUBLIC, **{f"day_{d}": codes.JD_VISIT for d in claim.care_days}}))
+    lines.append(_line("MF", {"counter_class": codes.COUNTER_CLASS_NONE}))
     if claim.unknown:
         lines.extend(_co(text) for text in remark_texts(claim.remarks or Remarks(kana=claim.kana), era=era))
     return lines
@@ -455,8 +466,9 @@ def _claim(group: list[Record], errors: _Errors, header: FacilityHeader | None) 
         errors.add(re_rec.line, "RE without an HO record (保険者)")
     for extra in hos[1:]:
         errors.add(extra.line, "a second HO record in the same claim")
-    for kind in ("SN", "MF"):
-        for extra in by_type.get(kind, [])[1:]:
+    insurance_sns = [r for r in by_type.get("SN", []) if r.get("payer_kind") == codes.PAYER_KIND_INSURANCE]
+    for kind, records in (("SN", insurance_sns), ("MF", by_type.get("MF", []))):
+        for extra in records[1:]:
             errors.add(extra.line, f"a second {kind} record in the same claim")
     if hos and group.index(hos[0]) != 1:
         errors.add(hos[0].line, "HO must follow its RE directly")
@@ -497,7 +509,7 @@ def _claim(group: list[Record], errors: _Errors, header: FacilityHeader | None) 
         amount = _int(ho, "copay_amount", errors, required=False)
 
     branch, confirm, confirmed = "", codes.CONFIRM_FACILITY, None
-    for sn in by_type.get("SN", [])[:1]:
+    for sn in insurance_sns[:1]:
         confirm = sn.get("confirm_code")
         if confirm not in codes.CONFIRM_CODES:
             errors.add(sn.line, f"SN 確認区分 '{confirm}' is not a known code")
@@ -533,6 +545,15 @@ def _claim(group: list[Record], errors: _Errors, header: FacilityHeader | None) 
         elif days_count is not None and days_count != len(care_days):
             errors.add(hos[0].line, f"HO 診療実日数 {days_count} differs from the {len(care_days)} days marked in JD")
 
+    public_payer = public_recipient = ""
+    for ko in by_type.get("KO", [])[:1]:  # the first 公費 (2併); further ones are read past
+        public_payer = _nfkc(ko.get("payer_number")).strip()
+        public_recipient = _nfkc(ko.get("recipient_number")).strip()
+        if not re.fullmatch(r"\d{8}", public_payer):
+            errors.add(ko.line, f"KO 負担者番号 '{ko.get('payer_number')}' must be 8 digits")
+        if public_recipient and not re.fullmatch(r"\d{7}", public_recipient):
+            errors.add(ko.line, f"KO 受給者番号 '{ko.get('recipient_number')}' must be 7 digits")
+
     remarks = _remarks([r for r in by_type.get("CO", [])], errors)
     unknown = bool(insurer) and is_unknown_numbers(insurer)
     if len(errors.items) > before or care_month is None or birth is None or receipt_no is None or points is None:
@@ -548,12 +569,12 @@ def _claim(group: list[Record], errors: _Errors, header: FacilityHeader | None) 
         symbol=symbol,
         branch=branch,
         care_days=care_days,
-        copay_percent=100 - ratio if ratio is not None else _default_copay(kind),
+        copay_percent=100 - ratio if ratio is not None else _default_copay(single_kind(kind)),
         points=points,
         copay_amount=amount,
         kana=_nfkc(re_rec.get("kana_name")) or (remarks.kana if remarks else None),
         sex=int(sex_text) if sex_text else None,
-        relation=codes.RELATION_BY_KIND.get(kind),
+        relation=codes.RELATION_BY_KIND.get(single_kind(kind)),
         unknown=unknown,
         remarks=remarks if unknown else None,
         receipt_no=receipt_no,
@@ -562,6 +583,8 @@ def _claim(group: list[Record], errors: _Errors, header: FacilityHeader | None) 
         confirm_code=confirm,
         confirmed=confirmed,
         billing_month=header.billing_month if header else None,
+        public_payer=public_payer,
+        public_recipient=public_recipient,
     )
 
 

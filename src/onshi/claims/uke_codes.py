@@ -162,6 +162,7 @@ SEXES = {"1": "男", "2": "女"}
 LAST_VOLUME = "99"  # GO: the last (here the only) volume
 FIRST_VOLUME = "00"  # IR
 PAYER_KIND_INSURANCE = "1"  # SN / JD 負担者種別: 1 医療保険
+PAYER_KIND_FIRST_PUBLIC = "2"  # 2 第1公費 (3–5: 第2–第4公費, not written here)
 COUNTER_CLASS_NONE = "00"  # MF 窓口負担額区分
 FREE_TEXT_COMMENT = "810000001"  # CO: free-text comment code
 JD_VISIT = "1"  # JD: a day counted in 診療実日数

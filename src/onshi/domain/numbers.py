@@ -216,3 +216,22 @@ def my_number_check_digit(data: str) -> int:
         total += int(ch) * q
     remainder = total % 11
     return 0 if remainder <= 1 else 11 - remainder
+
+
+def parse_public_payer(value: object, field: str = "payer_number") -> str:
+    """公費負担者番号: 法別番号2 + 都道府県2 + 実施機関3 + 検証番号1, the check digit computed as
+    for 保険者番号 (R-P5)."""
+    text = _WS.sub("", _nfkc(str(value or "")))
+    if not (len(text) == 8 and _DIGITS.match(text)):
+        raise InputError(field, f"'{value}' must be 8 digits")
+    if check_digit(text[:-1]) != int(text[-1]):
+        raise InputError(field, f"'{value}' has a wrong check digit (expected {check_digit(text[:-1])})")
+    return text
+
+
+def parse_public_recipient(value: object, field: str = "recipient_number") -> str:
+    """公費の受給者番号: 7 digits (empty for a 公費 without one, e.g. 生活保護 in some cases)."""
+    text = _WS.sub("", _nfkc(str(value or "")))
+    if text and not (len(text) == 7 and _DIGITS.match(text)):
+        raise InputError(field, f"'{value}' must be 7 digits")
+    return text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Callable, Literal
+from typing import Annotated, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import bindparam, desc, insert, select
@@ -15,7 +15,8 @@ from .. import config
 from ..domain.errors import FieldError, InputError
 from ..policy import Snapshot, load_policy
 from ..registry.lookup import LookupResult, QualificationRow
-from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, parse
+from ..domain.numbers import parse_public_payer, parse_public_recipient
+from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
 from ..registry.schema import card, insurer, person, visit
 from ..registry.service import Registry, parse_number_query
 from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
@@ -59,6 +60,14 @@ class UnknownRemarks(BaseModel):
     contacted_on: dt.date | None = None
 
 
+class PublicExpense(BaseModel):
+    """A 公費 (public expense) that goes with the insurance, as on the patient's 受給者証."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    payer_number: Annotated[str, field_of(parse_public_payer)] = Field(description="公費負担者番号 (8 digits)")
+    recipient_number: Annotated[str, field_of(parse_public_recipient)] = Field("", description="受給者番号 (7 digits)")
+
+
 class VisitRequest(BaseModel):
     """One patient at this facility's desk."""
 
@@ -78,6 +87,7 @@ class VisitRequest(BaseModel):
     sex: Literal[1, 2, 3] | None = None
     relation: Literal["self", "family"] | None = Field(None, description="本人 / 家族 (R-E4)")
     remarks: UnknownRemarks | None = None
+    public_expense: PublicExpense | None = Field(None, description="a 公費 with the insurance (KO of the claim)")
 
 
 OnLookup = Callable[[str, LookupResult], None]
@@ -207,6 +217,8 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
                 verification_method=decision.verification_method, verification_result=decision.verification_result,
                 rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
                 remarks=req.remarks.model_dump_json() if req.remarks else None,
+                public_payer=req.public_expense.payer_number if req.public_expense else None,
+                public_recipient=(req.public_expense.recipient_number or None) if req.public_expense else None,
             ),
         ).scalar_one()
     seen = next((r.person for r in decision.lookups if r.person is not None), None)

@@ -26,19 +26,19 @@ class _Base(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _field(fn):  # noqa: ANN001, ANN202
+def field_of(fn):  # noqa: ANN001, ANN202
     """A domain normaliser as a pydantic validator (its InputError becomes the field's error)."""
     return AfterValidator(lambda v: _wrap(fn, v))
 
 
 # The 被保険者番号等 fields, validated alike wherever they are typed in (API, case files, pages).
-InsurerNo = Annotated[str, Field(max_length=10), _field(lambda v: numbers.parse_insurer_number(v).value)]
-CaseInsurerNo = Annotated[str, Field(max_length=10), _field(lambda v: numbers.parse_insurer_number(v, allow_unknown=True).value)]
-Symbol = Annotated[str, Field(max_length=40), _field(numbers.normalise_symbol)]
-MemberNo = Annotated[str, Field(max_length=40), _field(numbers.normalise_member_number)]
-Branch = Annotated[str, Field(max_length=4), _field(numbers.normalise_branch)]
-Kana = Annotated[str, _field(names.normalise_kana)]
-MyNumber = Annotated[str, Field(description="個人番号 (12 digits); only its keyed hash is kept"), _field(numbers.parse_my_number)]
+InsurerNo = Annotated[str, Field(max_length=10), field_of(lambda v: numbers.parse_insurer_number(v).value)]
+CaseInsurerNo = Annotated[str, Field(max_length=10), field_of(lambda v: numbers.parse_insurer_number(v, allow_unknown=True).value)]
+Symbol = Annotated[str, Field(max_length=40), field_of(numbers.normalise_symbol)]
+MemberNo = Annotated[str, Field(max_length=40), field_of(numbers.normalise_member_number)]
+Branch = Annotated[str, Field(max_length=4), field_of(numbers.normalise_branch)]
+Kana = Annotated[str, field_of(names.normalise_kana)]
+MyNumber = Annotated[str, Field(description="個人番号 (12 digits); only its keyed hash is kept"), field_of(numbers.parse_my_number)]
 
 
 class MemberNumbers(_Base):

@@ -206,6 +206,8 @@ visit = Table(
     Column("rules", String(200), nullable=False, default=""),
     Column("decision", Text, nullable=False),  # the full decision (JSON)
     Column("remarks", Text),  # 不詳 remarks (JSON, R-E1): contact, employer, insurance kind…
+    Column("public_payer", String(8)),  # 公費負担者番号 when a 公費 (public expense) goes with the insurance
+    Column("public_recipient", String(7)),  # its 受給者番号
     Index("ix_visit_facility_date", "facility_code", "care_date"),
     Index("ix_visit_facility_patient", "facility_code", "patient_ref"),
 )
@@ -287,6 +289,8 @@ claim = Table(
     Column("points", Integer, nullable=False),  # 合計点数 (carried, not computed: no 診療行為 catalogue)
     Column("copay_amount", Integer),  # 一部負担金額 (yen)
     Column("remarks", Text),  # 不詳 remarks (JSON, R-E1)
+    Column("public_payer", String(8)),  # 公費負担者番号 (KO): one 公費 with the insurance (2併)
+    Column("public_recipient", String(7)),  # its 受給者番号
     Column("kana_key", String(100)),  # fold_kana of the 不詳 kana name (R-R5)
     Column("address_key", String(200)),  # fold_address of the 不詳 address (R-R5)
     Column("checks", Text),  # findings of the 不詳 checklist (JSON, R-E1–E8)
