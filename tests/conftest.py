@@ -102,3 +102,11 @@ def today(monkeypatch):  # noqa: ANN001, ANN201
 
     set_today("2026-05-12")
     return set_today
+
+
+@pytest.fixture
+def world(engine, today):  # noqa: ANN001, ANN201
+    """A registry with the four example insurers, two facilities and their keys (factories.World)."""
+    from factories import World
+
+    return World.build(engine)

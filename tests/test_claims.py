@@ -14,7 +14,7 @@ from onshi.claims.models import Claim, Remarks, copay_amount, receipt_kind
 from onshi.domain.errors import InputError, NotFound
 from onshi.registry import schema
 
-from factories import FACILITY, KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, World
+from factories import FACILITY, KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO
 
 MAY = dt.date(2026, 5, 1)
 COMPLETE_REMARKS = {
@@ -71,11 +71,6 @@ def add_visit(
                 public_payer=public[0] if public else None, public_recipient=public[1] if public else None,
             ).returning(schema.visit.c.id)
         ).scalar_one()
-
-
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
 
 
 def by_patient(result: dict) -> dict:

@@ -22,16 +22,11 @@ from onshi.interfaces.oqs_xml import codec, codes
 from onshi.interfaces.oqs_xml.service import OqsService
 from onshi.registry.service import Registry
 
-from factories import FACILITY, KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, OFFLINE_FACILITY, World, key
+from factories import FACILITY, KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, OFFLINE_FACILITY, key
 
 URL = "/fhir/r4/CoverageEligibilityRequest/$submit"
 CARD = {"issued": "2022-03-01"}
 MODELS = {"Coverage": Coverage, "Patient": Patient, "Organization": Organization}
-
-
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
 
 
 @pytest.fixture

@@ -12,16 +12,11 @@ from sqlalchemy import func, select
 from onshi.interfaces.http.app import create_app
 from onshi.registry import schema
 
-from factories import FACILITY, KUMIAI, KYOKAI_TOKYO, OFFLINE_FACILITY, World, key
+from factories import FACILITY, KUMIAI, KYOKAI_TOKYO, OFFLINE_FACILITY, key
 
 API = "/api/v1/frontdesk"
 FK = {"X-API-Key": key("facility", FACILITY)}
 CARD = {"issued": "2022-03-01"}
-
-
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
 
 
 @pytest.fixture

@@ -9,17 +9,12 @@ from hypothesis import strategies as st
 
 from onshi.interfaces.http.app import create_app
 
-from factories import FACILITY, KUMIAI, KYOKAI_TOKYO, World, key
+from factories import FACILITY, KUMIAI, KYOKAI_TOKYO, key
 from test_registry_operations import acquisition, counts
 
 API = "/api/v1"
 FK = {"X-API-Key": key("facility", FACILITY)}
 IK = {"X-API-Key": key("insurer", KYOKAI_TOKYO)}
-
-
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
 
 
 @pytest.fixture(params=["fast", "fastapi"])

@@ -23,11 +23,6 @@ CARD = {"issued": "2022-03-01"}
 
 
 @pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
-
-
-@pytest.fixture
 def service(world):  # noqa: ANN001, ANN201
     return OqsService(world.registry)
 

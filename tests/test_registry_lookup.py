@@ -18,11 +18,6 @@ D = dt.date.fromisoformat
 CARD = {"issued": "2022-03-01"}
 
 
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
-
-
 def numbers(m: dict, **over) -> object:
     args = dict(insurer_number=m["insurer"], symbol=m["symbol"], number=m["number"], branch=m["branch"], birth_date=m["birth_date"]) | over
     return parse_number_query(**args)

@@ -13,11 +13,6 @@ from onshi.registry import schema
 from factories import KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, World
 
 
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
-
-
 def counts(engine) -> dict:  # noqa: ANN001
     with engine.connect() as conn:
         return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in schema.TABLES_IN_LOAD_ORDER}

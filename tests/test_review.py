@@ -20,11 +20,6 @@ JUNE, JULY = dt.date(2026, 6, 1), dt.date(2026, 7, 1)
 ADDRESS = "東京都千代田区霞が関1-2-2"
 
 
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
-
-
 def job_change(world: World, today, *, new_registered: str | None = "2026-06-05", new_start: str = "2026-05-11") -> tuple[dict, dict | None]:  # noqa: ANN001
     """山田 leaves 協会けんぽ on 2026-05-10 and joins a 健保組合 from `new_start`; the 組合
     registers on `new_registered` (None: not yet)."""

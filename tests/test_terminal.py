@@ -18,14 +18,9 @@ from onshi.interfaces.oqs_xml.service import OqsService
 from onshi.interfaces.oqs_xml.terminal import Terminal
 from onshi.registry.service import Registry
 
-from factories import FACILITY, KOKUHO, World
+from factories import FACILITY, KOKUHO
 
 CARD = {"issued": "2022-03-01"}
-
-
-@pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
 
 
 def search(m: dict, **over) -> SearchInfo:

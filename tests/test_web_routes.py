@@ -26,11 +26,6 @@ CARD = {"issued": "2022-03-01"}
 
 
 @pytest.fixture
-def world(engine, today):  # noqa: ANN001, ANN201
-    return World.build(engine)
-
-
-@pytest.fixture
 def client(world):  # noqa: ANN001, ANN201
     with TestClient(create_app(world.registry), raise_server_exceptions=True, follow_redirects=False) as c:
         yield c

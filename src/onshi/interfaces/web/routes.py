@@ -264,7 +264,11 @@ def router(registry: Registry) -> APIRouter:
             values=values or {}, errors=forms.Errors(), remark_values=display.remark_values(visit), autofocus=False, open_remarks=False,
         )
 
-    def stored_visit(request: Request, s: Session, day: str, visit_id: int) -> tuple[dict, display.VisitView] | Response:
+    def stored_visit(request: Request, day: str, visit_id: int) -> tuple[Session, dict, display.VisitView] | Response:
+        """A visit this facility recorded (the signed-in session checked first), or the page to show instead."""
+        s = signed_in(request, "facility")
+        if isinstance(s, Response):
+            return s
         try:
             care_date = dt.date.fromisoformat(day)
         except ValueError:
@@ -273,28 +277,22 @@ def router(registry: Registry) -> APIRouter:
         if row is None:
             return page_error(request, s, 404, "受付の記録が見つかりません", "この施設のその日の受付に、指定の記録はありません。", back="/reception/today")
         decision = json.loads(row["decision"]) | {"visit_id": row["id"]}
-        return decision, display.visit_from_row(row, registry.repertoire)
+        return s, decision, display.visit_from_row(row, registry.repertoire)
 
     @r.get("/reception/visits/{day}/{visit_id}")
     def visit_page(request: Request, day: str, visit_id: int) -> Response:
-        s = signed_in(request, "facility")
-        if isinstance(s, Response):
-            return s
-        got = stored_visit(request, s, day, visit_id)
+        got = stored_visit(request, day, visit_id)
         if isinstance(got, Response):
             return got
-        decision, visit = got
+        s, decision, visit = got
         return result_page(request, s, decision, visit, [], values=None)
 
     @r.get("/reception/visits/{day}/{visit_id}/declaration")
     def declaration_page(request: Request, day: str, visit_id: int) -> Response:
-        s = signed_in(request, "facility")
-        if isinstance(s, Response):
-            return s
-        got = stored_visit(request, s, day, visit_id)
+        got = stored_visit(request, day, visit_id)
         if isinstance(got, Response):
             return got
-        decision, visit = got
+        s, decision, visit = got
         if decision["claim"]["basis"] != "unknown":
             return page_error(request, s, 404, "申立書はありません", "被保険者資格申立書は、不詳レセプトで請求する受付にだけ作成します。", back=f"/reception/visits/{day}/{visit_id}")
         sheet = display.declaration_sheet(visit, registry.facility(s.principal.subject) or {}, decision)
