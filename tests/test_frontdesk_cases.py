@@ -15,8 +15,9 @@ SHARED = HERE.parent.parent / "shared" / "domain" / "cases"
 
 
 def _files() -> list[Path]:
-    ours = sorted((HERE / "cases").glob("*.yaml"))
-    shared = sorted(SHARED.glob("*.yaml")) if SHARED.is_dir() else []
+    # issuance-*.yaml files are insurer issuance cases (ISSUANCE-CASES.md), not desk cases.
+    ours = sorted(p for p in (HERE / "cases").glob("*.yaml") if not p.name.startswith("issuance"))
+    shared = sorted(p for p in SHARED.glob("*.yaml") if not p.name.startswith("issuance")) if SHARED.is_dir() else []
     names = {p.name for p in shared}
     return shared + [p for p in ours if p.name not in names]  # the shared copy wins when present
 
