@@ -17,7 +17,7 @@ from starlette.responses import Response
 from ...domain.errors import FieldError, Forbidden, InputError, ServiceError
 from ...registry.reference import ReferenceNumbers
 from ...registry.service import Registry
-from ..http.fastpath import api_key
+from ..common.keys import api_key
 from .eligibility import operation_outcome, parse_request, response
 
 FHIR_JSON = "application/fhir+json"

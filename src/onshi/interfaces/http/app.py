@@ -3,43 +3,22 @@ registry service, and shape the answer. OpenAPI at /docs and /openapi.json."""
 
 import datetime as dt
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Annotated
 
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from ... import __version__, config
 from ...registry import operations
 from ...registry.service import Principal, Registry
-from . import auth, fastpath, frontdesk, problems
+from ..common import keys, problems
+from ..common.keys import api_key
+from ..common.requests import CardLookup, NumberLookup
+from . import fastpath, frontdesk
 
 API = "/api/v1"
-
-
-class CardLookup(BaseModel):
-    """マイナ保険証 / スマホ保険証 read at the facility's reader."""
-
-    model_config = ConfigDict(extra="forbid")
-    card_serial: str = Field(min_length=1, max_length=16)
-    identity: Literal["face", "pin", "visual", "none"] = "face"
-    method: Literal["my_number_card", "smartphone"] = "my_number_card"
-    date: dt.date | None = Field(None, description="verify as of this day (default: today)")
-    limit_consent: bool = Field(False, description="the patient consents to return 限度額 data")
-
-
-class NumberLookup(BaseModel):
-    """一件照会 by 被保険者番号等 and birth date."""
-
-    model_config = ConfigDict(extra="forbid")
-    insurer_number: str = Field(max_length=10)
-    symbol: str | None = Field(None, max_length=40)
-    number: str = Field(max_length=40)
-    branch: str | None = Field(None, max_length=4)
-    birth_date: dt.date
-    date: dt.date | None = None
-    limit_consent: bool = False
 
 
 def json_response(body: object, status: int = 200, headers: dict | None = None) -> Response:
@@ -68,7 +47,7 @@ def _create_app(registry: Registry) -> FastAPI:
     app.state.registry = registry
     problems.install(app)
 
-    principal, facility_principal, insurer_principal = auth.dependencies(registry)
+    principal, facility_principal, insurer_principal = keys.dependencies(registry)
     app.include_router(frontdesk.router(registry))
     from ..fhir.http import router as fhir_router  # facility interfaces (issue 4): XML over HTTP, FHIR
     from ..oqs_xml.http import router as oqs_router
@@ -90,7 +69,7 @@ def _create_app(registry: Registry) -> FastAPI:
     # app; these routes document them and answer the same way through the same function.
     def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
         async def handler(request: Request) -> Response:
-            status, ctype, payload = fastpath.lookup_response(registry, kind, fastpath.api_key(request.headers), await request.body())
+            status, ctype, payload = fastpath.lookup_response(registry, kind, api_key(request.headers), await request.body())
             headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
             return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
 

@@ -19,7 +19,7 @@ from ...claims import service, uke
 from ...claims.models import parse_month
 from ...domain.errors import Forbidden, InputError
 from ...registry.service import Principal, Registry
-from . import auth
+from ..common import keys
 
 PREFIX = "/api/v1/claims"
 MAX_FILE = 64 * 1024 * 1024
@@ -94,8 +94,8 @@ def router(registry: Registry) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["claims"])
     engine = registry.engine
 
-    principal, facility_key, _ = auth.dependencies(registry)
-    reviewer_key = auth.requiring(principal, "reviewer", "the review needs a reviewer key (審査支払機関)")
+    principal, facility_key, _ = keys.dependencies(registry)
+    reviewer_key = keys.requiring(principal, "reviewer", "the review needs a reviewer key (審査支払機関)")
 
     Facility = Annotated[Principal, Depends(facility_key)]
     Reviewer = Annotated[Principal, Depends(reviewer_key)]

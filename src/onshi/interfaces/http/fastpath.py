@@ -8,47 +8,22 @@ validation, same errors, same body.
 
 from __future__ import annotations
 
-import orjson
 from pydantic import ValidationError
 
-from ...domain.errors import FieldError, Forbidden, InputError, ServiceError
+from ...domain.errors import Forbidden, InputError, ServiceError
 from ...registry.models import validation_errors
 from ...registry.service import Registry, parse_number_query
+from ..common.keys import api_key
+from ..common.problems import error_response
+from ..common.requests import CardLookup, NumberLookup
 
 API = "/api/v1"
 MAX_BODY = 16 * 1024
 JSON = b"application/json"
-PROBLEM = b"application/problem+json"
-
-
-def problem_body(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> bytes:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    if errors:
-        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
-    return orjson.dumps(body)
-
-
-def error_response(exc: Exception) -> tuple[int, bytes, bytes]:
-    if isinstance(exc, InputError):
-        return 422, PROBLEM, problem_body(422, "Invalid request", str(exc), exc.errors)
-    if isinstance(exc, ServiceError):
-        errors = [FieldError(exc.field, exc.reason)] if exc.field else None
-        return exc.status, PROBLEM, problem_body(exc.status, exc.title, str(exc), errors)
-    raise exc
-
-
-def api_key(headers: dict[str, str]) -> str | None:
-    key = headers.get("x-api-key")
-    auth = headers.get("authorization", "")
-    if not key and auth.lower().startswith("bearer "):
-        key = auth[7:].strip()
-    return key
 
 
 def lookup_response(registry: Registry, kind: str, key: str | None, body: bytes) -> tuple[int, bytes, bytes]:
     """(status, content type, body) of a lookup request. kind: card | numbers."""
-    from .app import CardLookup, NumberLookup  # the request models, defined once for OpenAPI too
-
     try:
         who = registry.authenticate(key)
         if who.role != "facility":

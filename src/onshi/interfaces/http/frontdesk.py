@@ -9,11 +9,11 @@ from starlette.responses import Response
 from ...frontdesk.live import VisitRequest, record_visit
 from ...frontdesk.runner import decide_case
 from ...registry.service import Principal, Registry
-from . import auth
+from ..common import keys
 
 
 def router(registry: Registry) -> APIRouter:
-    _, facility_principal, _ = auth.dependencies(registry)
+    _, facility_principal, _ = keys.dependencies(registry)
     r = APIRouter(prefix="/api/v1/frontdesk", tags=["frontdesk"])
 
     @r.post("/decide", summary="ケースファイルの判定（CASES.md の形式）")

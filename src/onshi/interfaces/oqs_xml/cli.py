@@ -59,7 +59,7 @@ def terminal(
     ctx.obj = {"dir": directory, "facility": facility, "database": database, "today": today, "encoding": encoding}
     if ctx.invoked_subcommand is not None:
         return
-    from ..cli import err
+    from ..cli_common import err
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     term = _terminal(directory, facility, database, today, encoding)
@@ -92,7 +92,7 @@ def read_card(
 ) -> None:
     """A マイナ保険証 at the reader: verify it (logged) and write PATH/face/OQSsiquc01res_face_….xml."""
     from ...domain.errors import InputError
-    from ..cli import err
+    from ..cli_common import err
 
     group = ctx.obj or {}
     term = _terminal(directory or group.get("dir"), facility or group.get("facility"), database or group.get("database"),

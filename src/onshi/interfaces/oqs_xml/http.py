@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from ...domain.errors import Forbidden, NotFound
 from ...registry.service import Registry
-from ..http.fastpath import api_key
+from ..common.keys import api_key
 from . import codes
 from .service import OqsService
 

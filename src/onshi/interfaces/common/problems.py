@@ -1,10 +1,11 @@
-"""Errors as RFC 9457 problem+json. Bad input is always a 4xx naming the field; the
-submitted values are never echoed (they may hold a 個人番号)."""
+"""Errors as RFC 9457 problem+json, for every router and the lookup fast path. Bad input is
+always a 4xx naming the field; the submitted values are never echoed (they may hold a 個人番号)."""
 
 from __future__ import annotations
 
 import logging
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -12,9 +13,25 @@ from starlette.responses import Response
 
 from ...domain.errors import FieldError, InputError, ServiceError
 from ...registry.models import validation_errors
-from .fastpath import problem_body
 
 log = logging.getLogger("onshi.http")
+PROBLEM = b"application/problem+json"
+
+
+def problem_body(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> bytes:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+    return orjson.dumps(body)
+
+
+def error_response(exc: Exception) -> tuple[int, bytes, bytes]:
+    if isinstance(exc, InputError):
+        return 422, PROBLEM, problem_body(422, "Invalid request", str(exc), exc.errors)
+    if isinstance(exc, ServiceError):
+        errors = [FieldError(exc.field, exc.reason)] if exc.field else None
+        return exc.status, PROBLEM, problem_body(exc.status, exc.title, str(exc), errors)
+    raise exc
 
 
 def problem(status: int, title: str, detail: str, errors: list[FieldError] | None = None, headers: dict | None = None) -> Response:

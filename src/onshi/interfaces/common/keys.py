@@ -1,5 +1,6 @@
-"""API-key dependencies shared by every router: facility keys look up, insurer keys write
-for their own insurer."""
+"""API keys at the edge: the key of a request (X-API-Key or Authorization: Bearer) and the
+FastAPI dependencies every router shares — facility keys look up, insurer keys write for
+their own insurer."""
 
 from typing import Annotated, Callable
 
@@ -7,6 +8,14 @@ from fastapi import Depends, Header, Path
 
 from ...domain.errors import Forbidden
 from ...registry.service import Principal, Registry
+
+
+def api_key(headers: dict[str, str]) -> str | None:
+    key = headers.get("x-api-key")
+    auth = headers.get("authorization", "")
+    if not key and auth.lower().startswith("bearer "):
+        key = auth[7:].strip()
+    return key
 
 
 def dependencies(registry: Registry) -> tuple[Callable, Callable, Callable]:
