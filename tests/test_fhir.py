@@ -106,7 +106,8 @@ def test_F1_valid_by_numbers_inforce_with_period_and_copay(world, client):
     assert cov["identifier"][0] == {"system": R.MEMBER_ID, "value": f"{KYOKAI_TOKYO}:12-34:{m['number']}:00", "assigner": {"reference": "#insurer"}}
     assert cov["costToBeneficiary"][0]["valueQuantity"]["value"] == 30
     org = contained(resp, "Organization")
-    assert org["identifier"] == [{"system": R.INSURER_NUMBER, "value": KYOKAI_TOKYO}] and org["name"] == "全国健康保険協会東京支部"
+    assert org["identifier"] == [{"system": R.INSURER_NUMBER, "value": KYOKAI_TOKYO}, {"system": R.INSURER_NUMBER_JP_CORE, "value": KYOKAI_TOKYO}]
+    assert org["name"] == "全国健康保険協会東京支部"
     patient = contained(resp, "Patient")
     assert patient["name"][0]["text"] == "山田 太郎" and patient["name"][1]["text"] == "ヤマダ タロウ" and patient["birthDate"] == "1980-06-15"
 

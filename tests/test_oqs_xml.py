@@ -81,17 +81,19 @@ def test_valid_result_carries_the_qualification(world, service):
     r = only_result(ask(service, search(m)))
     assert r["InsurerNumber"] == KYOKAI_TOKYO and r["InsuredCardSymbol"] == "1234" and r["InsuredIdentificationNumber"] == m["number"]
     assert r["InsuredBranchNumber"] == "00" and r["PersonalFamilyClassification"] == "1" and r["InsuredCardClassification"] == "01"
-    assert r["Name"] == "山田 太郎" and r["NameKana"] == "ﾔﾏﾀﾞ ｶﾞｸﾄ"  # half-width kana in results
+    assert r["Name"] == "山田\u3000太郎" and r["NameKana"] == "ﾔﾏﾀﾞ ｶﾞｸﾄ"  # U+3000 in names, half-width kana with a space
     assert r["Sex1"] == "1" and r["Birthdate"] == "19800615" and r["QualificationDate"] == "20150401"
     assert r["Address"] == "東京都千代田区霞が関1-2-2" and r["PostNumber"] == "100-8916"
     assert r["InsurerName"] == "全国健康保険協会東京支部"
     assert "DisqualificationDate" not in r and "InsuredPartialContributionRatio" not in r
+    # no 資格確認書 held (a マイナ保険証 user): the qualification's own first day, no end
+    assert r["InsuredCardValidDate"] == "20150401" and "InsuredCardExpirationDate" not in r and "InsuredCertificateIssuanceDate" not in r
 
 
 def test_R_D4_names_come_back_with_the_mask(world, service):
     m = world.member(card=CARD, name="髙橋 𠮷男", kana="タカハシ ヨシオ")
     r = only_result(ask(service, search(m)))
-    assert r["Name"] == "●橋 ●男"
+    assert r["Name"] == "●橋\u3000●男"
     assert r["NameKana"] == "ﾀｶﾊｼ ﾖｼｵ"
 
 
@@ -129,24 +131,30 @@ def test_R_P3_elderly_recipient_and_R_P1_preschool(world, service):
     high = world.member(birth_date="1954-03-10", number="7002", income="high", name="高所 得", kana="コウショ トク")
     child = world.member(birth_date="2022-01-05", start="2022-01-05", number="7003", relation="family", insured_name="山田 太郎", branch="02", name="山田 花", kana="ヤマダ ハナ")
     e = only_result(ask(service, search(general)))["ElderlyRecipientCertificateInfo"]
-    assert e["ElderlyRecipientCertificateContributionRatio"] == "020"
-    assert e["ElderlyRecipientCertificateValidStartDate"] == "20240401"  # the 1st of the month after reaching 70
-    assert e["ElderlyRecipientCertificateValidEndDate"] == "20290309"  # the day before 後期 (75th birthday)
-    assert only_result(ask(service, search(high)))["ElderlyRecipientCertificateInfo"]["ElderlyRecipientCertificateContributionRatio"] == "030"
+    assert e["ElderlyRecipientContributionRatio"] == "020"
+    assert e["ElderlyRecipientValidStartDate"] == "20240401"  # the 1st of the month after reaching 70
+    assert e["ElderlyRecipientValidEndDate"] == "20290309"  # the day before 後期 (75th birthday)
+    assert "ElderlyRecipientCertificateDate" not in e  # no 資格確認書 held: no issue date to give
+    assert only_result(ask(service, search(high)))["ElderlyRecipientCertificateInfo"]["ElderlyRecipientContributionRatio"] == "030"
     c = only_result(ask(service, search(child)))
-    assert c["PreschoolClassification"] == "1" and c["PersonalFamilyClassification"] == "2" and c["InsuredName"] == "山田 太郎"
+    assert c["PreschoolClassification"] == "1" and c["PersonalFamilyClassification"] == "2" and c["InsuredName"] == "山田\u3000太郎"
     assert "ElderlyRecipientCertificateInfo" not in c
 
 
 def test_limit_data_only_with_consent(world, service):
-    m = world.member(limit_category="A03", limit_start="2025-08-01", limit_end="2026-07-31")
+    m = world.member(limit_category="A03", limit_start="2025-08-01", limit_end="2026-07-31", limit_issued="2025-07-20")
     without = only_result(ask(service, search(m)))
     assert without["LimitApplicationCertificateRelatedConsFlg"] == "0" and "LimitApplicationCertificateRelatedInfo" not in without
-    with_consent = only_result(ask(service, search(m, limit_consent="1")))
+    assert "LimitApplicationCertificateRelatedConsTime" not in without
+    res = ask(service, search(m, limit_consent="1"))
+    with_consent = only_result(res)
     info = with_consent["LimitApplicationCertificateRelatedInfo"]
     assert with_consent["LimitApplicationCertificateRelatedConsFlg"] == "1"
+    # the consent was given with this request: its time is the answer's
+    assert with_consent["LimitApplicationCertificateRelatedConsTime"] == res["header"]["ProcessExecutionTime"]
     assert info == {
         "LimitApplicationCertificateClassification": "01", "LimitApplicationCertificateClassificationFlag": "A03",
+        "LimitApplicationCertificateDate": "20250720",
         "LimitApplicationCertificateValidStartDate": "20250801", "LimitApplicationCertificateValidEndDate": "20260731",
     }
 
@@ -212,7 +220,7 @@ def test_shift_jis_in_and_out_and_configured_output(world, service):
     assert body.startswith(b'<?xml version="1.0" encoding="Shift_JIS"')
     res = codec.read_result(body)
     assert res["encoding"] == "shift_jis" and res["header"]["CharacterCodeIdentifier"] == "1"
-    assert only_result(res)["Name"] == "佐藤 一郎"
+    assert only_result(res)["Name"] == "佐藤\u3000一郎"
     assert res["body"]["QualificationConfirmSearchInfo"][0]["ArbitraryIdentifier"] == "カルテ０１"
     utf8 = OqsService(world.registry, encoding="utf-8").answer(codes.SINGLE_INQUIRY, data, FACILITY).body
     assert codec.read_result(utf8)["encoding"] == "utf-8" and "佐藤".encode() in utf8

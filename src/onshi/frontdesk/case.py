@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,7 +18,9 @@ from ..domain.card import card_expiry, cert_expiry
 from ..domain.errors import FieldError, InputError
 from ..policy import Snapshot
 from ..registry.models import Branch, CaseInsurerNo, MemberNo, Symbol
-from ..registry.lookup import CardRow, LookupResult, MemorySource, PersonRow, QualificationRow, evaluate_card, evaluate_numbers
+from ..registry.lookup import (
+    CERTIFICATE_KINDS, CardRow, DocumentRow, LookupResult, MemorySource, PersonRow, QualificationRow, evaluate_card, evaluate_numbers,
+)
 from .engine import CARD_KINDS, DEVICE_STATES, DOCUMENT_KINDS, IDENTITIES, Document, Facility, Patient, Visit
 
 CASE_CARD_SERIAL = "CASECARD0001"
@@ -93,6 +96,7 @@ class DocumentIn(_Model):
     kind: Literal["eligibility_certificate", "notice", "portal_screen", "insurance_card"]
     qualification: str | None = None
     issued: dt.date | None = None
+    valid_from: dt.date | None = None  # onshi extension: 有効開始年月日 (default: the issue date)
     expires: dt.date | None = None
 
 
@@ -182,7 +186,12 @@ class MemoryPort:
 def case_inputs(case: CaseIn, policy: Snapshot) -> tuple[Visit, Patient, MemoryPort]:
     """The engine's inputs for a case: the visit, what the desk can learn, and the lookups."""
     v, p = case.visit, case.person
-    quals = {q.id: _row(q) for q in p.qualifications}
+    # The certificates the person holds are the insurer's too: lookups return their dates.
+    held: dict[str, list[DocumentRow]] = {}
+    for i, d in enumerate(p.documents):
+        if d.qualification and d.kind in CERTIFICATE_KINDS:
+            held.setdefault(d.qualification, []).append(DocumentRow(f"document{i}", d.kind, d.issued, d.valid_from, d.expires))
+    quals = {q.id: replace(_row(q), documents=tuple(held.get(q.id, ()))) for q in p.qualifications}
     card = None
     if p.card is not None:
         card_exp = p.card.card_expires or card_expiry(p.birth_date, p.card.issued)  # R-B1 when not given
@@ -215,7 +224,7 @@ def case_inputs(case: CaseIn, policy: Snapshot) -> tuple[Visit, Patient, MemoryP
         address=None if p.dv_flag else p.address,
         card_serial=CASE_CARD_SERIAL if card else None,
         insurance_card_user=card is not None and card.insurance_registered is not None and card.insurance_registered <= day,
-        documents=tuple(Document(d.kind, quals.get(d.qualification) if d.qualification else None, d.issued, d.expires) for d in p.documents),
+        documents=tuple(Document(d.kind, quals.get(d.qualification) if d.qualification else None, d.issued, d.expires, d.valid_from) for d in p.documents),
         declared=current[-1] if current else None,
         past_record=quals.get(v.past_visit) if v.past_visit else None,
     )

@@ -53,11 +53,31 @@ class Document:
 
     kind: str
     qualification: QualificationRow | None
-    issued: dt.date | None = None
-    expires: dt.date | None = None
+    issued: dt.date | None = None  # 交付年月日
+    expires: dt.date | None = None  # 有効終了年月日
+    valid_from: dt.date | None = None  # 有効開始年月日 (None: from the issue date)
 
     def within_dates(self, day: dt.date) -> bool:
-        return (self.issued is None or self.issued <= day) and (self.expires is None or day <= self.expires)
+        first = self.valid_from or self.issued
+        return (self.issued is None or self.issued <= day) and (first is None or first <= day) and (self.expires is None or day <= self.expires)
+
+
+@dataclass(frozen=True)
+class CertificateDates:
+    """The dates of the certificate a visit was decided on (R-A3): the registry's answer —
+    the same InsuredCertificateIssuanceDate / InsuredCardValidDate / InsuredCardExpirationDate
+    the terminal writes — or, when the registry has none (R-A3b, offline), the presented one's."""
+
+    source: str  # registry | presented
+    issued: dt.date | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+    def text(self) -> str:
+        def w(day: dt.date | None) -> str:
+            return format_wareki(day) if day else "記載なし"
+
+        return f"交付年月日 {w(self.issued)}、有効期間 {w(self.valid_from)}〜{w(self.valid_to) if self.valid_to else ''}"
 
 
 @dataclass(frozen=True)
@@ -113,6 +133,7 @@ class Decision:
     sources: dict[str, Entry] = field(default_factory=dict)  # rule → the dated entry applied
     lookups: list[LookupResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # why, in Japanese, step by step
+    certificate: CertificateDates | None = None  # R-A3: the certificate's dates the desk relied on
 
     @property
     def copay_ratio(self) -> float:
@@ -137,6 +158,7 @@ class _Desk:
         self.notes: list[str] = []
         self.sources: dict[str, Entry] = {}
         self.medical_info = False
+        self.certificate_dates: CertificateDates | None = None
 
     # -------------------------------------------------------- bookkeeping
 
@@ -191,7 +213,7 @@ class _Desk:
         return Decision(
             visit=self.visit, patient=self.patient, insured=insured, copay_percent=percent, claim=claim, verification_method=self.method,
             verification_result=self.result, medical_info=self.medical_info, actions=self.actions, alerts=self.alerts,
-            rules=self.rules, sources=self.sources, lookups=self.lookups, notes=self.notes,
+            rules=self.rules, sources=self.sources, lookups=self.lookups, notes=self.notes, certificate=self.certificate_dates,
         )
 
     def insured_on(self, basis: str, q: QualificationRow, percent: int | None = None) -> Decision:
@@ -375,16 +397,20 @@ class _Desk:
         q = doc.qualification
         if q is None:
             return self.self_pay("書類から被保険者番号等が読み取れません。")
+        presented = CertificateDates("presented", doc.issued, doc.valid_from or doc.issued, doc.expires)
         if not self.online:
             self.cite("A3")
             if not self.visit.facility.online:
                 self.cite("R-T4")
+            self.certificate_dates = presented
             self.note("オンラインで照会できないため、有効期限内の資格確認書に記載の番号で受付します。")
             return self.insured_on("document", q)
         result = self.by_numbers(q)
         if result.validity is Validity.VALID:
             self.cite("R-A3a")
-            self.note("資格確認書の番号で照会し、有効な資格を確認しました。")
+            v = result.qualification
+            self.certificate_dates = CertificateDates("registry", v.certificate_issued, v.certificate_valid_from, v.certificate_valid_to)
+            self.note(f"資格確認書の番号で照会し、有効な資格を確認しました（照会結果：{self.certificate_dates.text()}）。")
             return self.current(result)
         if result.validity in (Validity.INVALID, Validity.INVALID_NEW):
             self.cite("R-A3c")
@@ -397,7 +423,9 @@ class _Desk:
             return self.self_pay("最新の資格がわからず、マイナ保険証の提示もないため、喪失済みの資格や不詳での請求はできません。")
         self.cite("R-A3b")
         self.act("check_certificate_dates")
-        self.note("照会結果は「資格情報なし」です（保険者の登録が未了、または個人番号が未登録の可能性）。資格確認書の交付日・有効期限を確認し、期限内のため記載の番号で受付します。")
+        self.certificate_dates = presented
+        dates = f"（{presented.text()}）" if doc.issued or doc.expires else ""
+        self.note(f"照会結果は「資格情報なし」です（保険者の登録が未了、または個人番号が未登録の可能性）。資格確認書の交付日・有効期限{dates}を確認し、期限内のため記載の番号で受付します。")
         return self.insured_on("document", q)
 
     def interim(self, candidates: list[tuple[str, Document]]) -> Decision:
@@ -458,4 +486,4 @@ def decide(visit: Visit, patient: Patient, port: LookupPort, policy: Snapshot) -
     return desk.without_card()
 
 
-__all__ = ["Decision", "Document", "Facility", "LookupPort", "Patient", "Visit", "decide", "is_unknown_insurer"]
+__all__ = ["CertificateDates", "Decision", "Document", "Facility", "LookupPort", "Patient", "Visit", "decide", "is_unknown_insurer"]

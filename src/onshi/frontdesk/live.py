@@ -44,8 +44,9 @@ class Numbers(BaseModel):
 
 class DocumentIn(Numbers):
     kind: Literal["eligibility_certificate", "notice", "portal_screen", "insurance_card"]
-    issued: dt.date | None = None
-    expires: dt.date | None = None
+    issued: dt.date | None = Field(None, description="交付年月日")
+    valid_from: dt.date | None = Field(None, description="有効開始年月日 (default: the issue date)")
+    expires: dt.date | None = Field(None, description="有効終了年月日")
 
 
 class UnknownRemarks(BaseModel):
@@ -170,7 +171,7 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
     if birth is None:
         raise InputError("birth_date", "is required (it is read from the card only when a registered card is presented)")
     documents = tuple(
-        Document(d.kind, d.row(row_id=None), d.issued, d.expires) for d in req.documents if d.kind in req.presented
+        Document(d.kind, d.row(row_id=None), d.issued, d.expires, d.valid_from) for d in req.documents if d.kind in req.presented
     )
     missing = [k for k in req.presented if k in ("eligibility_certificate", "notice", "portal_screen", "insurance_card") and k not in {d.kind for d in documents}]
     if missing:

@@ -29,6 +29,7 @@ class Verification:
     person_id: int | None
     qualification_id: int | None
     channel: str
+    limit_consent: bool = False  # the patient consented to 限度額 data at this verification
 
 
 class VerificationLog:

@@ -59,6 +59,9 @@ CARD_ERRORS = {
     "card_expired": "マイナンバーカードの有効期限が切れ、猶予期間も過ぎています",
 }
 IDENTITY_METHODS = ("face", "pin", "visual")
+# Documents that stand for the qualification on their own and carry its dates (A3, A6): what the
+# terminal returns as InsuredCertificateIssuanceDate / InsuredCardValidDate / InsuredCardExpirationDate.
+CERTIFICATE_KINDS = ("eligibility_certificate", "insurance_card")
 
 
 # ---------------------------------------------------------------- rows from a source
@@ -74,6 +77,25 @@ class PersonRow:
     address: str | None = None
     postcode: str | None = None
     dv_flag: bool = False
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document the insurer issued for a qualification (資格確認書, old card)."""
+
+    id: int | str
+    kind: str  # eligibility_certificate | insurance_card (CERTIFICATE_KINDS)
+    issued: dt.date | None  # 交付年月日
+    valid_from: dt.date | None = None  # 有効開始年月日; None: from the issue date
+    expires: dt.date | None = None  # 有効終了年月日; None: no end printed
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return self.valid_from or self.issued
+
+    def valid_on(self, day: dt.date) -> bool:
+        first = self.first_day
+        return (self.issued is None or self.issued <= day) and (first is None or first <= day) and (self.expires is None or day <= self.expires)
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,8 @@ class QualificationRow:
     limit_category: str | None = None
     limit_start: dt.date | None = None
     limit_end: dt.date | None = None
+    limit_issued: dt.date | None = None
+    documents: tuple[DocumentRow, ...] = ()  # the certificates issued for it (CERTIFICATE_KINDS)
 
     def visible_on(self, day: dt.date) -> bool:
         """F.1: the central system knows a qualification from the day it was registered."""
@@ -171,6 +195,17 @@ class QualificationView:
     limit_start: dt.date | None
     limit_end: dt.date | None
     copay_ratio: float  # copay_percent / 100 (0.1, 0.2, 0.3)
+    # What the patient holds for this qualification (held_document), else the qualification itself.
+    certificate_kind: str | None = None  # eligibility_certificate | insurance_card; None: the qualification's dates
+    certificate_issued: dt.date | None = None  # 交付年月日 (InsuredCertificateIssuanceDate)
+    certificate_valid_from: dt.date | None = None  # 有効開始年月日 (InsuredCardValidDate)
+    certificate_valid_to: dt.date | None = None  # 有効終了年月日 (InsuredCardExpirationDate)
+    # 高齢受給者 (70–74, R-P3): the period of this qualification in which they are one, and the
+    # issue date of the 資格確認書 that carries the ratio (None: none held).
+    elderly_issued: dt.date | None = None
+    elderly_start: dt.date | None = None
+    elderly_end: dt.date | None = None
+    limit_issued: dt.date | None = None  # only with consent
 
 
 @dataclass(frozen=True)
@@ -242,12 +277,26 @@ def _person_view(p: PersonRow, repertoire: str | None) -> PersonView:
     )
 
 
+def held_document(q: QualificationRow, day: dt.date) -> DocumentRow | None:
+    """The 資格確認書 (or, before the old cards expired, the 健康保険証) the member holds for `q`
+    on `day` — valid that day, or for a qualification that has ended, on its last day. The
+    newest when several are (a renewal); None when the member holds none (a マイナ保険証 user)."""
+    ref = q.end if q.end is not None and q.end < day else day
+    valid = [d for d in q.documents if d.kind in CERTIFICATE_KINDS and d.valid_on(ref)]
+    if not valid:
+        return None
+    return max(valid, key=lambda d: (d.first_day or dt.date.min, d.issued or dt.date.min, d.kind == "eligibility_certificate", str(d.id)))
+
+
 def _qualification_view(q: QualificationRow, person: PersonRow, day: dt.date, limit_consent: bool, repertoire: str | None) -> QualificationView:
     kouki = InsurerNumber(q.insurer_number).is_kouki
     percent = copay.copay_percent(
         person.birth_date, day, kouki=kouki, income=q.income, kouki_ratio=(q.kouki_ratio / 100 if q.kouki_ratio else None)
     )
     show_limit = limit_consent and q.limit_category is not None
+    held = held_document(q, day)
+    elderly = not kouki and copay.is_elderly_recipient(person.birth_date, day)
+    last_elderly_day = copay.kouki_start(person.birth_date) - dt.timedelta(days=1)
     return QualificationView(
         id=q.id,
         insurer_number=q.insurer_number,
@@ -266,11 +315,19 @@ def _qualification_view(q: QualificationRow, person: PersonRow, day: dt.date, li
         kouki_ratio=q.kouki_ratio if kouki else None,
         copay_percent=percent,
         preschool=copay.is_preschool(person.birth_date, day),
-        elderly=not kouki and copay.is_elderly_recipient(person.birth_date, day),
+        elderly=elderly,
         limit_category=q.limit_category if show_limit else None,
         limit_start=q.limit_start if show_limit else None,
         limit_end=q.limit_end if show_limit else None,
         copay_ratio=copay.as_ratio(percent),
+        certificate_kind=held.kind if held else None,
+        certificate_issued=held.issued if held else None,
+        certificate_valid_from=held.first_day if held and held.first_day else q.start,
+        certificate_valid_to=held.expires if held else q.end,
+        elderly_issued=held.issued if elderly and held and held.kind == "eligibility_certificate" else None,
+        elderly_start=max(copay.elderly_start(person.birth_date), q.start) if elderly else None,
+        elderly_end=(min(last_elderly_day, q.end) if q.end else last_elderly_day) if elderly else None,
+        limit_issued=q.limit_issued if show_limit else None,
     )
 
 

@@ -60,6 +60,7 @@ class _Limit(_Base):
     limit_category: str | None = None
     limit_start: dt.date | None = None
     limit_end: dt.date | None = None
+    limit_issued: dt.date | None = None  # 限度額適用認定証の交付年月日
 
     @field_validator("limit_category")
     @classmethod

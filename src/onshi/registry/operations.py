@@ -221,7 +221,7 @@ def acquire(conn: Connection, insurer_number: str, p: models.Acquisition, today:
             person_id=person_id, insurer_number=insurer_number, symbol=p.symbol, number=p.number, branch=p.branch,
             relation=p.relation, insured_name=p.insured_name, card_classification=p.card_classification,
             start=p.start, end=None, income=p.income, kouki_ratio=p.kouki_ratio, limit_category=p.limit_category,
-            limit_start=p.limit_start, limit_end=p.limit_end, notified=p.notified, registered=today,
+            limit_start=p.limit_start, limit_end=p.limit_end, limit_issued=p.limit_issued, notified=p.notified, registered=today,
         ).returning(qualification.c.id)
     ).scalar_one()
     return {"person_id": person_id, "qualification_id": qid, "symbol": p.symbol, "number": p.number, "branch": p.branch, "start": p.start.isoformat()}
@@ -239,6 +239,7 @@ def change(conn: Connection, insurer_number: str, p: models.Change, today: dt.da
             "symbol": p.new_symbol, "number": p.new_number, "branch": p.new_branch, "relation": p.relation,
             "insured_name": p.insured_name, "income": p.income, "kouki_ratio": p.kouki_ratio,
             "limit_category": p.limit_category, "limit_start": p.limit_start, "limit_end": p.limit_end,
+            "limit_issued": p.limit_issued,
         }.items()
         if v is not None
     }

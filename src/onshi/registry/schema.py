@@ -91,6 +91,7 @@ qualification = Table(
     Column("limit_category", String(3)),  # 限度額適用認定 区分 (A01–A06, B01–B10)
     Column("limit_start", Date),
     Column("limit_end", Date),
+    Column("limit_issued", Date),  # the 限度額適用認定証's 交付年月日 (LimitApplicationCertificateDate)
     Column("notified", Date),  # the insurer received the notice (届出受理日)
     Column("registered", Date),  # reached the central system; null = not yet (R-I1, F.1)
     Index("ix_qualification_numbers", "insurer_number", "number", "symbol", "branch"),
@@ -118,9 +119,11 @@ document = Table(
     Column("qualification_id", BigId, ForeignKey("qualification.id")),
     Column("kind", String(24), nullable=False),  # eligibility_certificate | notice | insurance_card
     Column("form", String(10)),  # card | postcard | a4 | electronic
-    Column("issued", Date),
-    Column("expires", Date),
+    Column("issued", Date),  # 交付年月日
+    Column("valid_from", Date),  # 有効開始年月日 (null: from the issue date)
+    Column("expires", Date),  # 有効終了年月日 (null: no end printed)
     Index("ix_document_person", "person_id"),
+    Index("ix_document_qualification", "qualification_id"),
 )
 
 resident = Table(
@@ -171,7 +174,9 @@ verification = Table(
     Column("person_id", BigId),
     Column("qualification_id", BigId),
     Column("channel", String(8), nullable=False, default="api"),  # api | xml | web | cli
+    Column("limit_consent", Boolean),  # the patient consented to 限度額 data (FHIR Coverage read)
     Index("ix_verification_facility_at", "facility_code", "at"),
+    Index("ix_verification_facility_person", "facility_code", "person_id"),
 )
 
 visit = Table(

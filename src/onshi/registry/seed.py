@@ -243,7 +243,7 @@ PERSON_COLS = ("id", "my_number_hash", "name", "kana", "birth_date", "sex", "add
 QUALIFICATION_COLS = ("id", "person_id", "insurer_number", "symbol", "number", "branch", "relation", "insured_name",
                       "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered")
 CARD_COLS = ("serial", "person_id", "issued", "card_expires", "cert_expires", "insurance_registered", "revoked")
-DOCUMENT_COLS = ("id", "person_id", "qualification_id", "kind", "form", "issued", "expires")
+DOCUMENT_COLS = ("id", "person_id", "qualification_id", "kind", "form", "issued", "valid_from", "expires")
 RESIDENT_COLS = ("my_number_hash", "name", "kana", "birth_date", "sex", "address")
 CERTIFICATE_FORMS = {
     "employee": (("card", 70), ("postcard", 15), ("a4", 10), ("electronic", 5)),
@@ -1008,7 +1008,8 @@ class _Generator:
         def usable(day: Date) -> bool:
             return any(c.usable_on(day) for c in p.cards)
 
-        def emit(q: _Q, kind: str, issued: Date, expires: Date | None) -> None:
+        def emit(q: _Q, kind: str, issued: Date, expires: Date | None, valid_from: Date | None = None) -> None:
+            """valid_from: the first day it covers (default: the later of issue and the qualification's start)."""
             if issued > today:
                 return
             form = None
@@ -1016,11 +1017,13 @@ class _Generator:
                 group = q.kind if q.kind in ("kokuho", "kouki") else "employee"
                 form = _pick(rng, *self.forms[group])
                 certificates.append((q, issued, expires))
-            docs.append((self.next_document, p.id, q.id, kind, form, issued, expires))
+            if kind != "notice":
+                valid_from = valid_from or max(issued, q.start)
+            docs.append((self.next_document, p.id, q.id, kind, form, issued, valid_from, expires))
             self.next_document += 1
 
-        def certificate(q: _Q, issued: Date) -> None:
-            emit(q, "eligibility_certificate", issued, self._certificate_expiry(q, issued))
+        def certificate(q: _Q, issued: Date, valid_from: Date | None = None) -> None:
+            emit(q, "eligibility_certificate", issued, self._certificate_expiry(q, issued), valid_from)
 
         for q in p.quals:
             old_card = q.start <= LAST_OLD_CARD and (q.end is None or q.end > LAST_OLD_CARD)
@@ -1036,12 +1039,12 @@ class _Generator:
                     expiry = EMPLOYEE_CARD_EXPIRY
                     issued = min(q.start + _days(rng, 5, 14), LAST_OLD_CARD)
                     transition = self.cat.transition_day[q.insurer]
-                emit(q, "insurance_card", issued, expiry)
+                emit(q, "insurance_card", issued, expiry, q.start if q.kind != "kokuho" else None)
                 # R-I3 / R-I4: before the old card expires, a 資格確認書 to members without a
-                # usable マイナ保険証, a お知らせ to the others.
+                # usable マイナ保険証 (valid from the day after the card's end), a お知らせ to the others.
                 if q.active_on(transition):
                     if not usable(transition) or (q.kind == "kokuho" and p.home.muni.all_members):
-                        certificate(q, transition)
+                        certificate(q, transition, expiry + DAY)
                     else:
                         emit(q, "notice", transition, None)
             elif q.notified is not None:
@@ -1050,7 +1053,7 @@ class _Generator:
                     if usable(issued):
                         emit(q, "notice", issued, None)
                     else:
-                        certificate(q, issued)
+                        certificate(q, issued, q.start)  # covers the qualification from its first day
         # R-B4: a card past its grace period → a 資格確認書 ex officio by the end of the grace period.
         for card in p.cards:
             lapse = card.grace_end

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, desc, select
 
 from .. import config
 from ..domain import charset, numbers
@@ -21,7 +21,7 @@ from ..policy import load_policy
 from . import operations
 from .audit import Verification, VerificationLog
 from .lookup import LookupResult, evaluate_card, evaluate_numbers
-from .schema import api_key, facility
+from .schema import api_key, facility, verification
 from .security import api_key_hash
 from .store import Reader
 
@@ -161,6 +161,32 @@ class Registry:
         self._record(facility_code, result, "number_inquiry", None, channel)
         return result
 
+    def lookup_verified_qualification(
+        self, facility_code: str, qualification_id: int, *, day: dt.date | None = None, channel: str = "fhir"
+    ) -> LookupResult | None:
+        """One qualification as a number inquiry would return it — only for a facility whose
+        verification log holds that person (None otherwise, as for an unknown id: nothing is
+        revealed). 限度額 data when the patient consented at that facility's latest
+        verification. Logged like every lookup."""
+        day = day or config.today()
+        with self.reader.connection() as raw:
+            records = self.reader.source(raw).by_qualification(qualification_id)
+        if not records:
+            return None
+        self.log.flush()
+        with self.autocommit.connect() as conn:
+            latest = conn.execute(
+                select(verification.c.limit_consent)
+                .where(verification.c.facility_code == facility_code, verification.c.person_id == records[0].person.id)
+                .order_by(desc(verification.c.at), desc(verification.c.id))
+                .limit(1)
+            ).first()
+        if latest is None:
+            return None
+        result = evaluate_numbers(records, day, limit_consent=bool(latest.limit_consent), repertoire=self.repertoire)
+        self._record(facility_code, result, "number_inquiry", None, channel)
+        return result
+
     def _record(self, facility_code: str, result: LookupResult, method: str, identity: str | None, channel: str) -> None:
         self.log.record(
             Verification(
@@ -174,6 +200,7 @@ class Registry:
                 person_id=result.person_id,
                 qualification_id=result.qualification.id if result.qualification else None,
                 channel=channel,
+                limit_consent=result.limit_consent,
             )
         )
 

@@ -16,23 +16,33 @@ from typing import Callable, Iterator
 
 from sqlalchemy import Boolean, Date, Engine, and_, bindparam, literal_column, select
 
-from .lookup import CardRow, PersonRecord, PersonRow, QualificationRow
-from .schema import card, insurer, person, qualification
+from .lookup import CERTIFICATE_KINDS, CardRow, DocumentRow, PersonRecord, PersonRow, QualificationRow
+from .schema import card, document, insurer, person, qualification
 
 _q = qualification.alias("q")
 _m = qualification.alias("m")
+_d = document.alias("d")
 _P_COLS = (person.c.id, person.c.name, person.c.kana, person.c.birth_date, person.c.sex, person.c.address, person.c.postcode, person.c.dv_flag)
 _Q_COLS = (
     _q.c.id, _q.c.insurer_number, _q.c.symbol, _q.c.number, _q.c.branch, _q.c.relation, _q.c.start, _q.c.end,
     _q.c.registered, insurer.c.name, _q.c.insured_name, _q.c.card_classification, _q.c.loss_reason, _q.c.income,
-    _q.c.kouki_ratio, _q.c.limit_category, _q.c.limit_start, _q.c.limit_end,
+    _q.c.kouki_ratio, _q.c.limit_category, _q.c.limit_start, _q.c.limit_end, _q.c.limit_issued,
 )
+# The certificates held for each qualification (lookup.held_document picks the one of the day).
+_D_COLS = (_d.c.id, _d.c.kind, _d.c.issued, _d.c.valid_from, _d.c.expires)
 _C_COLS = (card.c.serial, card.c.issued, card.c.card_expires, card.c.cert_expires, card.c.insurance_registered, card.c.revoked)
 _NP, _NQ, _NC = len(_P_COLS), len(_Q_COLS), len(_C_COLS)
+# The kinds as SQL literals: the statements are compiled once, their parameters are the lookup's.
+_D_JOIN = and_(_d.c.qualification_id == _q.c.id, _d.c.kind.in_([literal_column(f"'{k}'") for k in CERTIFICATE_KINDS]))
 
 CARD_QUERY = (
-    select(*_C_COLS, *_P_COLS, *_Q_COLS)
-    .select_from(card.join(person, person.c.id == card.c.person_id).outerjoin(_q, _q.c.person_id == person.c.id).outerjoin(insurer, insurer.c.number == _q.c.insurer_number))
+    select(*_C_COLS, *_P_COLS, *_Q_COLS, *_D_COLS)
+    .select_from(
+        card.join(person, person.c.id == card.c.person_id)
+        .outerjoin(_q, _q.c.person_id == person.c.id)
+        .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
+        .outerjoin(_d, _D_JOIN)
+    )
     .where(card.c.serial == bindparam("serial"))
 )
 
@@ -44,17 +54,29 @@ def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
     if with_branch:
         conditions.append(_m.c.branch == bindparam("branch"))
     return (
-        select(_m.c.id, *_P_COLS, *_Q_COLS)
+        select(_m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
         .select_from(
             _m.join(person, person.c.id == _m.c.person_id)
             .join(_q, _q.c.person_id == person.c.id)
             .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
+            .outerjoin(_d, _D_JOIN)
         )
         .where(and_(*conditions))
     )
 
 
 NUMBERS_QUERIES = {(s, b): _numbers_query(s, b) for s in (False, True) for b in (False, True)}
+# One qualification by its id (FHIR Coverage read), with the person and all their qualifications.
+QUALIFICATION_QUERY = (
+    select(_m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
+    .select_from(
+        _m.join(person, person.c.id == _m.c.person_id)
+        .join(_q, _q.c.person_id == person.c.id)
+        .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
+        .outerjoin(_d, _D_JOIN)
+    )
+    .where(_m.c.id == bindparam("qualification"))
+)
 INSURER_EXISTS = select(literal_column("1")).select_from(insurer).where(insurer.c.number == bindparam("insurer"))
 
 
@@ -113,6 +135,7 @@ class Reader:
         self._lock = threading.Lock()
         self.card = _Compiled(CARD_QUERY, engine)
         self.numbers = {k: _Compiled(v, engine) for k, v in NUMBERS_QUERIES.items()}
+        self.qualification = _Compiled(QUALIFICATION_QUERY, engine)
         self.insurer = _Compiled(INSURER_EXISTS, engine)
 
     def _connect(self):  # noqa: ANN202
@@ -180,15 +203,28 @@ def _person(row, offset: int) -> PersonRow:  # noqa: ANN001
     return PersonRow(*row[offset : offset + _NP])
 
 
-def _qualification(row, offset: int) -> QualificationRow | None:  # noqa: ANN001
-    v = row[offset : offset + _NQ]
-    if v[0] is None:
-        return None
-    return QualificationRow(
-        id=v[0], insurer_number=v[1], symbol=v[2], number=v[3], branch=v[4], relation=v[5], start=v[6], end=v[7],
-        registered=v[8], insurer_name=v[9] or "", insured_name=v[10], card_classification=v[11], loss_reason=v[12],
-        income=v[13], kouki_ratio=v[14], limit_category=v[15], limit_start=v[16], limit_end=v[17],
-    )
+def _qualifications(rows, offset: int) -> dict:  # noqa: ANN001
+    """The qualifications in `rows` (one row per qualification and certificate), by id."""
+    found: dict = {}
+    for row in rows:
+        v = row[offset : offset + _NQ]
+        if v[0] is None:
+            continue
+        entry = found.get(v[0])
+        if entry is None:
+            entry = found[v[0]] = (v, {})
+        d = row[offset + _NQ : offset + _NQ + len(_D_COLS)]
+        if d[0] is not None:
+            entry[1][d[0]] = DocumentRow(*d)
+    return {
+        qid: QualificationRow(
+            id=v[0], insurer_number=v[1], symbol=v[2], number=v[3], branch=v[4], relation=v[5], start=v[6], end=v[7],
+            registered=v[8], insurer_name=v[9] or "", insured_name=v[10], card_classification=v[11], loss_reason=v[12],
+            income=v[13], kouki_ratio=v[14], limit_category=v[15], limit_start=v[16], limit_end=v[17], limit_issued=v[18],
+            documents=tuple(docs.values()),
+        )
+        for qid, (v, docs) in found.items()
+    }
 
 
 class SqlSource:
@@ -202,7 +238,7 @@ class SqlSource:
         if not rows:
             return None
         first = rows[0]
-        quals = tuple(q for q in (_qualification(r, _NC + _NP) for r in rows) if q is not None)
+        quals = tuple(_qualifications(rows, _NC + _NP).values())
         return CardRow(*first[:_NC]), PersonRecord(_person(first, _NC), quals)
 
     def by_numbers(self, insurer_number: str, symbol: str | None, number: str, branch: str | None, birth_date: dt.date) -> list[PersonRecord]:
@@ -211,17 +247,24 @@ class SqlSource:
             params["symbol"] = symbol
         if branch is not None:
             params["branch"] = branch
-        rows = self.reader.numbers[(symbol is not None, branch is not None)].run(self.raw, params)
+        return self._records(self.reader.numbers[(symbol is not None, branch is not None)].run(self.raw, params))
+
+    def by_qualification(self, qualification_id: int) -> list[PersonRecord]:
+        """The person holding that qualification, with it as the match (as by_numbers)."""
+        return self._records(self.reader.qualification.run(self.raw, {"qualification": qualification_id}))
+
+    @staticmethod
+    def _records(rows: list) -> list[PersonRecord]:
         people: dict = {}
         for r in rows:
-            entry = people.setdefault(r[1], (_person(r, 1), {}, set()))
-            q = _qualification(r, 1 + _NP)
-            entry[1][q.id] = q
+            entry = people.setdefault(r[1], (_person(r, 1), [], set()))
+            entry[1].append(r)
             entry[2].add(r[0])
-        return [
-            PersonRecord(p, tuple(quals.values()), tuple(q for qid, q in quals.items() if qid in matched))
-            for p, quals, matched in people.values()
-        ]
+        out = []
+        for p, person_rows, matched in people.values():
+            quals = _qualifications(person_rows, 1 + _NP)
+            out.append(PersonRecord(p, tuple(quals.values()), tuple(q for qid, q in quals.items() if qid in matched)))
+        return out
 
     def insurer_exists(self, insurer_number: str) -> bool:
         return bool(self.reader.insurer.run(self.raw, {"insurer": insurer_number}))

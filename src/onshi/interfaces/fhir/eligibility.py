@@ -153,7 +153,7 @@ def parse_request(body: object, facility_code: str) -> EligibilityQuery:
             ref = _dict(ref)
             org = resolve(ref, where) if "reference" in ref else None
             idents = _identifiers(org) or [i for i in [ref.get("identifier")] if isinstance(i, dict)]
-            insurer = next((i.get("value") for i in idents if i.get("system") == R.INSURER_NUMBER), None)
+            insurer = next((i.get("value") for i in idents if i.get("system") in R.INSURER_SYSTEMS), None)
             if insurer:
                 break
     if not insurer:

@@ -12,8 +12,18 @@ Conventions (JP Core v1.x, jpfhir.jp):
   mix); subscriberId `記号:番号`; dependent = 枝番; relationship 本人/家族 both in HL7's
   subscriber-relationship (self / other) and MHLW's 被保険者区分 (1 被保険者, 2 被扶養者);
   period = the qualification's first and last covered day; payor = the insurer.
-- The insurer as JP_Organization with identifier system urn:oid:1.2.392.100495.20.3.61
-  (保険者番号, 8 digits, 国保 zero-padded as in the member identifier).
+- The insurer as JP_Organization with the 保険者番号 (8 digits, 国保 zero-padded as in the
+  member identifier) under both systems in use: urn:oid:1.2.392.100495.20.3.61 (the MHLW OID
+  earlier JP Core versions used) and http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber
+  (JP Core v1.x NamingSystem jp-insurer-identifier, input/fsh/namingSystemForIdentifier.fsh
+  of jami-fhir-jp-wg/jp-core-v1x). Either is accepted on input.
+- Coverage.period: the dates of what the patient holds for the qualification — the
+  資格確認書's 有効開始日〜有効終了日, else the qualification's first (and last) day — the same
+  dates the terminal writes as InsuredCardValidDate / InsuredCardExpirationDate.
+- The 限度額 category (only when the patient consented): the extension
+  urn:onshi:fhir:StructureDefinition:limit-application-certificate with `category` (the OQS
+  LimitApplicationCertificateClassificationFlag, A01–B10), `certificate` (01–03), `issued`
+  and `period` — JP Core has no element for it.
 - Patient as JP_Patient: name with the iso21090 representation (IDE = kanji, SYL = kana),
   ● kept as the registry returns it (R-D4), no address for DV-flagged members (R-D5);
   a facility's 照会番号 as its patient number (system urn:oid:1.2.392.100495.20.3.51.1 +
@@ -29,6 +39,7 @@ import datetime as dt
 
 from ...domain.numbers import normalise_insurer_number
 from ...registry.lookup import LookupResult, PersonView, QualificationView
+from ..oqs_xml import codes as oqs
 
 JP_CORE = "http://jpfhir.jp/fhir/core/StructureDefinition"
 JP_COVERAGE = f"{JP_CORE}/JP_Coverage"
@@ -39,6 +50,8 @@ EXT_NUMBER = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Covera
 EXT_BRANCH = "http://jpfhir.jp/fhir/core/Extension/StructureDefinition/JP_Coverage_InsuredPersonSubNumber"
 MEMBER_ID = "http://jpfhir.jp/fhir/clins/Idsystem/JP_Insurance_memberID"
 INSURER_NUMBER = "urn:oid:1.2.392.100495.20.3.61"
+INSURER_NUMBER_JP_CORE = "http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber"
+INSURER_SYSTEMS = (INSURER_NUMBER, INSURER_NUMBER_JP_CORE)
 FACILITY_NUMBER = "http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no"
 PATIENT_ID_PREFIX = "urn:oid:1.2.392.100495.20.3.51.1"  # + 医療機関コード (10 digits): the facility's patient number
 NAME_REPRESENTATION = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-representation"
@@ -58,6 +71,9 @@ EXT_LIMIT_CONSENT = f"{ONSHI}:StructureDefinition:limit-consent"  # valueBoolean
 EXT_VALIDITY = f"{ONSHI}:StructureDefinition:qualification-validity"  # valueCoding on the response
 VALIDITY_SYSTEM = f"{ONSHI}:CodeSystem:qualification-validity"  # 1 有効 … 5 複数該当 (OQS codes)
 ERROR_SYSTEM = f"{ONSHI}:CodeSystem:lookup-error"  # card_not_found, cert_expired, … (registry CARD_ERRORS)
+EXT_LIMIT = f"{ONSHI}:StructureDefinition:limit-application-certificate"  # 限度額適用認定証 data (with consent)
+LIMIT_CATEGORY_SYSTEM = f"{ONSHI}:CodeSystem:limit-category"  # OQS LimitApplicationCertificateClassificationFlag
+LIMIT_CERTIFICATE_SYSTEM = f"{ONSHI}:CodeSystem:limit-certificate"  # OQS LimitApplicationCertificateClassification
 
 _GENDER = {1: "male", 2: "female", 3: "unknown"}
 
@@ -129,7 +145,7 @@ def insurer_organization(q: QualificationView, *, resource_id: str = "insurer") 
         "resourceType": "Organization",
         "id": resource_id,
         "meta": {"profile": [JP_ORGANIZATION]},
-        "identifier": [{"system": INSURER_NUMBER, "value": insurer_number8(q.insurer_number)}],
+        "identifier": [{"system": system, "value": insurer_number8(q.insurer_number)} for system in INSURER_SYSTEMS],
         "type": [{"coding": [{"system": ORGANIZATION_TYPE, "code": "pay", "display": "Payer"}]}],
     }
     if q.insurer_name:
@@ -154,15 +170,39 @@ def copay_quantity(percent: int) -> dict:
     return {"value": percent, "unit": "%", "system": UCUM, "code": "%"}
 
 
+def limit_extension(q: QualificationView) -> dict | None:
+    """The 限度額適用認定証 data of a qualification (present only when the patient consented)."""
+    if not q.limit_category:
+        return None
+    certificate = oqs.limit_certificate(q.limit_category)
+    parts: list[dict] = [
+        {"url": "category", "valueCoding": {"system": LIMIT_CATEGORY_SYSTEM, "code": q.limit_category,
+                                            "display": oqs.LIMIT_CATEGORIES.get(q.limit_category, q.limit_category)}},
+        {"url": "certificate", "valueCoding": {"system": LIMIT_CERTIFICATE_SYSTEM, "code": certificate, "display": oqs.LIMIT_CERTIFICATES[certificate]}},
+    ]
+    if q.limit_issued:
+        parts.append({"url": "issued", "valueDate": q.limit_issued.isoformat()})
+    period = {k: v for k, v in (("start", _date(q.limit_start)), ("end", _date(q.limit_end))) if v}
+    if period:
+        parts.append({"url": "period", "valuePeriod": period})
+    return {"url": EXT_LIMIT, "extension": parts}
+
+
 def coverage(q: QualificationView, *, resource_id: str = "coverage", patient_ref: str = "#patient", insurer_ref: str = "#insurer",
-             active: bool = True) -> dict:
-    """JP_Coverage of one qualification. `active` False: status cancelled (an ended one)."""
+             active: bool = True, validity: LookupResult | None = None) -> dict:
+    """JP_Coverage of one qualification. `active` False: status cancelled (an ended one).
+    `validity`: the lookup, whose QualificationValidity goes on the Coverage as an extension."""
     extensions = []
     if q.symbol:
         extensions.append({"url": EXT_SYMBOL, "valueString": fullwidth(q.symbol)})
     extensions.append({"url": EXT_NUMBER, "valueString": fullwidth(q.number)})
     if q.branch:
         extensions.append({"url": EXT_BRANCH, "valueString": q.branch})
+    limit = limit_extension(q)
+    if limit:
+        extensions.append(limit)
+    if validity is not None:
+        extensions += validity_extension(validity)
     family = q.relation == "family"
     out: dict = {
         "resourceType": "Coverage",
@@ -178,7 +218,7 @@ def coverage(q: QualificationView, *, resource_id: str = "coverage", patient_ref
             {"system": SUBSCRIBER_RELATIONSHIP, "code": "other" if family else "self"},
             {"system": INSURED_CATEGORY, "code": "2" if family else "1", "display": "被扶養者" if family else "被保険者"},
         ]},
-        "period": {k: v for k, v in (("start", _date(q.start)), ("end", _date(q.end))) if v},
+        "period": {k: v for k, v in (("start", _date(q.certificate_valid_from or q.start)), ("end", _date(q.certificate_valid_to))) if v},
         "payor": [{"reference": insurer_ref}],
         "costToBeneficiary": [{
             "type": {"coding": [{"system": COPAY_TYPE, "code": "copaypct", "display": "Copay Percentage"}]},

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 
 from lxml import etree
 
+from ...domain import charset
 from ...domain.numbers import InsurerNumber
 from ...registry.lookup import CardView, LookupResult, PersonView, QualificationView
 from . import codes
@@ -60,12 +61,24 @@ def _halfwidth_table() -> dict[str, str]:
 _HALFWIDTH = _halfwidth_table()
 
 
+_SPACES = re.compile(r"[\s\u3000]+")
+
+
 def halfwidth_kana(text: str | None) -> str | None:
-    """Full-width katakana (the registry's form) → half-width (the OQS result form):
-    ヤマダ ガク → ﾔﾏﾀﾞ ｶﾞｸ. Other characters (● of R-D4, ASCII) pass through."""
+    """Full-width katakana (the registry's form) → half-width (the OQS result form), family
+    and given name separated by one half-width space as public samples show (ﾔﾏﾀﾞ ｶﾞｸ; see
+    tests/oqs_golden/README.md). Other characters (● of R-D4, ASCII) pass through."""
     if text is None:
         return None
-    return "".join(_HALFWIDTH.get(ch, ch) for ch in text)
+    return _SPACES.sub(" ", "".join(_HALFWIDTH.get(ch, ch) for ch in text)).strip()
+
+
+def wire_name(text: str | None) -> str | None:
+    """A name as the terminal writes it (Name, NameOfOther, InsuredName): family and given
+    name separated by one full-width space, U+3000 (山田　太郎), whatever the registry keeps."""
+    if text is None:
+        return None
+    return _SPACES.sub("\u3000", text).strip("\u3000")
 
 
 # ---------------------------------------------------------------- reading
@@ -266,16 +279,30 @@ def fragment(elements: Iterable[Element]) -> str:
     return "".join(etree.tostring(el, encoding="unicode") for el in elements)
 
 
+def _mask_text(root: Element, repertoire: str) -> Element:
+    for el in root.iter():
+        if el.text:
+            el.text = charset.mask(el.text, repertoire)
+    return root
+
+
 def render(root: Element, encoding: str = "utf-8", body: str | None = None) -> bytes:
-    """Serialise with a declaration in `encoding` (utf-8 | shift_jis). Characters outside
-    Shift_JIS become character references, so writing never fails. `body`: a `fragment`
-    of our own making that becomes the content of the (empty) MessageBody."""
+    """Serialise with a declaration in `encoding` (utf-8 | shift_jis). A Shift_JIS file holds
+    only what Shift_JIS holds: every other character is ● (R-D4) whatever ONSHI_CHARSET
+    says — never a numeric character reference, which clients show as it is. `body`: a
+    `fragment` of our own making that becomes the content of the (empty) MessageBody."""
     declared, codec = codes.OUTPUT_ENCODINGS[encoding]
+    repertoire = codes.OUTPUT_REPERTOIRES.get(encoding)
+    if repertoire:
+        _mask_text(root, repertoire)
+        if body and not charset.is_representable(body, repertoire):
+            wrapper = _mask_text(etree.fromstring(f"<MessageBody>{body}</MessageBody>", _parser()), repertoire)
+            body = fragment(wrapper)
     text = etree.tostring(root, encoding="unicode")
     if body:
         text = text.replace("<MessageBody/>", f"<MessageBody>{body}</MessageBody>", 1)
     head = f'<?xml version="1.0" encoding="{declared}" standalone="yes"?>\n'
-    return (head + text).encode(codec, "xmlcharrefreplace")
+    return (head + text).encode(codec)  # strict: after the mask everything is representable
 
 
 def message(header: dict[str, object], body: Iterable[Element] | None = None) -> Element:
@@ -290,6 +317,15 @@ def message(header: dict[str, object], body: Iterable[Element] | None = None) ->
     return root
 
 
+def _as_date(text: str | None) -> str | None:
+    """A request's yyyyMMdd when it is one (echoed in an error file), else None."""
+    text = (text or "").strip()
+    try:
+        return text if len(text) == 8 and dt.datetime.strptime(text, codes.DATE) else None
+    except ValueError:
+        return None
+
+
 def result_header(
     request: Header | None,
     *,
@@ -302,13 +338,17 @@ def result_header(
     now: dt.datetime,
     extra: dict[str, object] | None = None,
 ) -> dict[str, object]:
+    """Every MessageHeader element a client parses before it looks at SegmentOfResult
+    (OQS-XML.md): present in every answer, error files included."""
     request = request or Header()
+    requested_class = (request.reference_classification or "").strip()
     values: dict[str, object] = {
         "ProcessExecutionTime": now.strftime(codes.TIMESTAMP),
-        "QualificationConfirmationDate": codes.date_code(as_of) or clean(request.confirmation_date),
+        "QualificationConfirmationDate": codes.date_code(as_of) or _as_date(request.confirmation_date) or now.strftime(codes.DATE),
         "MedicalInstitutionCode": facility_code or clean(request.facility_code),
         "ArbitraryFileIdentifier": clean(request.file_identifier),
-        "ReferenceClassification": reference_classification or clean(request.reference_classification),
+        "ReferenceClassification": reference_classification
+        or (requested_class if requested_class in (codes.REFERENCE_CARD, codes.REFERENCE_NUMBERS) else codes.REFERENCE_NUMBERS),
         "SegmentOfResult": segment,
     }
     values.update(extra or {})
@@ -348,9 +388,12 @@ def qualification_element(
     person: PersonView,
     *,
     limit_consent: bool,
+    consent_time: dt.datetime | None = None,
     reference_number: str | None = None,
 ) -> Element:
-    """ResultOfQualificationConfirmation of one qualification (codes.py for every code)."""
+    """ResultOfQualificationConfirmation of one qualification, every element of OQS-XML.md
+    that the registry has a value for (codes.py for every code; README "Facility
+    interfaces" says where each value comes from)."""
     el = etree.Element("ResultOfQualificationConfirmation")
     _add(el, "InsuredCardClassification", q.card_classification)
     _add(el, "InsurerNumber", InsurerNumber(q.insurer_number).padded)
@@ -359,9 +402,9 @@ def qualification_element(
     _opt(el, "InsuredBranchNumber", q.branch)
     _add(el, "PersonalFamilyClassification", codes.RELATION_CODES.get(q.relation, "1"))
     if q.relation == "family":
-        _opt(el, "InsuredName", q.insured_name)
+        _opt(el, "InsuredName", wire_name(q.insured_name))
     _opt(el, "InsurerName", q.insurer_name)
-    _add(el, "Name", person.name)  # ● masked by the registry (R-D4)
+    _add(el, "Name", wire_name(person.name))  # ● masked by the registry (R-D4)
     _add(el, "NameKana", halfwidth_kana(person.kana))
     _add(el, "Sex1", codes.SEX_CODES.get(person.sex, "3"))
     _add(el, "Birthdate", codes.date_code(person.birth_date))
@@ -372,22 +415,28 @@ def qualification_element(
     if q.end is not None:
         _add(el, "DisqualificationDate", codes.date_code(codes.disqualification_date(q.end)))
         _opt(el, "ReasonOfLoss", q.loss_reason)
+    # What the patient holds for this qualification: the 資格確認書's dates, else the qualification's.
+    _opt(el, "InsuredCertificateIssuanceDate", codes.date_code(q.certificate_issued))
+    _add(el, "InsuredCardValidDate", codes.date_code(q.certificate_valid_from or q.start))
+    _opt(el, "InsuredCardExpirationDate", codes.date_code(q.certificate_valid_to))
     if q.kouki:  # R-P4: the 広域連合's ratio
         _add(el, "InsuredPartialContributionRatio", codes.percent_code(q.copay_percent))
     if q.preschool:  # R-P1
-        _add(el, "PreschoolClassification", "1")
-    if q.elderly:  # R-P3: 高齢受給者
-        from ...domain.copay import elderly_start, kouki_start
-
+        _add(el, "PreschoolClassification", codes.PRESCHOOL)
+    if q.elderly:  # R-P3: 高齢受給者 — only the first element has "Certificate" in its name
         info = _add(el, "ElderlyRecipientCertificateInfo")
-        _add(info, "ElderlyRecipientCertificateValidStartDate", codes.date_code(elderly_start(person.birth_date)))
-        _add(info, "ElderlyRecipientCertificateValidEndDate", codes.date_code(kouki_start(person.birth_date) - dt.timedelta(days=1)))
-        _add(info, "ElderlyRecipientCertificateContributionRatio", codes.percent_code(q.copay_percent))
+        _opt(info, "ElderlyRecipientCertificateDate", codes.date_code(q.elderly_issued))
+        _add(info, "ElderlyRecipientValidStartDate", codes.date_code(q.elderly_start))
+        _add(info, "ElderlyRecipientValidEndDate", codes.date_code(q.elderly_end))
+        _add(info, "ElderlyRecipientContributionRatio", codes.percent_code(q.copay_percent))
     _add(el, "LimitApplicationCertificateRelatedConsFlg", "1" if limit_consent else "0")
+    if limit_consent and consent_time is not None:
+        _add(el, "LimitApplicationCertificateRelatedConsTime", consent_time.strftime(codes.TIMESTAMP))
     if q.limit_category:  # only present with consent
         info = _add(el, "LimitApplicationCertificateRelatedInfo")
         _add(info, "LimitApplicationCertificateClassification", codes.limit_certificate(q.limit_category))
         _add(info, "LimitApplicationCertificateClassificationFlag", q.limit_category)
+        _opt(info, "LimitApplicationCertificateDate", codes.date_code(q.limit_issued))
         _opt(info, "LimitApplicationCertificateValidStartDate", codes.date_code(q.limit_start))
         _opt(info, "LimitApplicationCertificateValidEndDate", codes.date_code(q.limit_end))
     _opt(el, "ReferenceNumber", reference_number)
@@ -401,16 +450,29 @@ def _card_notice(card: CardView | None) -> tuple[str, str] | None:
     return None
 
 
+def status_elements(error: tuple[str, str] | None) -> list[Element]:
+    """ProcessingResultStatus (and on error ProcessingResultCode / ProcessingResultMessage)."""
+    out = []
+    for tag, text in (("ProcessingResultStatus", codes.STATUS_ERROR if error else codes.STATUS_OK),
+                      *((("ProcessingResultCode", error[0]), ("ProcessingResultMessage", error[1])) if error else ())):
+        el = etree.Element(tag)
+        el.text = clean(text)
+        out.append(el)
+    return out
+
+
 def outcome_elements(
     result: LookupResult | None,
     *,
     error: tuple[str, str] | None = None,
     reference_number=None,  # noqa: ANN001 - callable(QualificationView) -> str | None
     wrap_list: bool = True,
+    now: dt.datetime | None = None,
 ) -> list[Element]:
     """ProcessingResultStatus … ResultList of one lookup (or of an inquiry that failed with
     `error` = (ProcessingResultCode, message)). `wrap_list` False gives the bulk form:
-    ResultOfQualificationConfirmation elements directly, then ReferenceNumber."""
+    ResultOfQualificationConfirmation elements directly, then ReferenceNumber. `now`: when
+    the answer is made — the time of the 限度額 consent given with the request."""
     out: list[Element] = []
 
     def simple(tag: str, text: str) -> None:
@@ -421,10 +483,7 @@ def outcome_elements(
     if error is None and result is not None and result.validity is None:  # the card could not be used
         error = (codes.CARD_ERROR_CODES.get(result.error or "", "EC999"), result.error_message or "カードを利用できません")
     if error is not None:
-        simple("ProcessingResultStatus", codes.STATUS_ERROR)
-        simple("ProcessingResultCode", error[0])
-        simple("ProcessingResultMessage", error[1])
-        return out
+        return status_elements(error)
     assert result is not None
     simple("ProcessingResultStatus", codes.STATUS_OK)
     notice = _card_notice(result.card)
@@ -435,7 +494,8 @@ def outcome_elements(
     quals = [q for q in (result.qualification, *result.others) if q is not None]
     if quals and result.person is not None:
         refs = [reference_number(q) if reference_number else None for q in quals]
-        elements = [qualification_element(q, result.person, limit_consent=result.limit_consent, reference_number=r) for q, r in zip(quals, refs)]
+        elements = [qualification_element(q, result.person, limit_consent=result.limit_consent, consent_time=now, reference_number=r)
+                    for q, r in zip(quals, refs)]
         if wrap_list:
             result_list = etree.Element("ResultList")
             result_list.extend(elements)

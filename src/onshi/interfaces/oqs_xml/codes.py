@@ -77,6 +77,9 @@ DECLARED_ENCODINGS = {
     "windows-31j": "cp932", "cp932": "cp932", "ms932": "cp932", "csshiftjis": "cp932",
 }
 OUTPUT_ENCODINGS = {"utf-8": ("UTF-8", "utf-8"), "shift_jis": ("Shift_JIS", "cp932")}  # name → (declared, codec)
+# What an answer may hold, whatever ONSHI_CHARSET says: a Shift_JIS file only JIS X 0208 (and
+# ASCII, JIS X 0201 kana) — the NEC/IBM extensions of CP932 are not Shift_JIS — the rest is ● (R-D4).
+OUTPUT_REPERTOIRES = {"shift_jis": "jisx0208"}
 
 # ---------------------------------------------------------------- header errors (SegmentOfResult 9) — onshi codes
 
@@ -141,6 +144,9 @@ CARD_CLASSIFICATIONS = {
     "05": "資格証明書", "06": "特例退職被保険者証", "07": "自衛官診療証", "A1": "医療扶助",
 }
 
+# PreschoolClassification: 1 未就学 (written only then), 2 就学中
+PRESCHOOL = "1"
+
 # PersonalFamilyClassification
 RELATION_CODES = {"self": "1", "family": "2"}  # 本人 / 家族
 
@@ -158,7 +164,7 @@ def disqualification_date(end: dt.date | None) -> dt.date | None:
 
 
 def percent_code(percent: int) -> str:
-    """InsuredPartialContributionRatio / ElderlyRecipientCertificateContributionRatio: 3-digit percent (010, 020, 030)."""
+    """InsuredPartialContributionRatio / ElderlyRecipientContributionRatio: 3-digit percent (010, 020, 030)."""
     return f"{percent:03d}"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import asdict, dataclass
 
 from lxml import etree
@@ -94,12 +95,16 @@ class OqsService:
             return Answer(self.error_file(header, encoding, exc, facility_code), status, error=exc.code)
 
     def error_file(self, header: Header | None, encoding: str, exc: XmlError, facility_code: str | None = None) -> bytes:
-        """SegmentOfResult 9 with ErrorCode / ErrorMessage."""
+        """SegmentOfResult 9 with ErrorCode / ErrorMessage, the whole header (clients parse it
+        before they look at SegmentOfResult) and a body that says the same
+        (ProcessingResultStatus 2, ProcessingResultCode / ProcessingResultMessage)."""
+        claimed = ((header.facility_code if header else None) or "").strip()
         values = codec.result_header(
-            header, encoding=encoding, segment=codes.SEGMENT_ABNORMAL, facility_code=(header.facility_code if header else None) or facility_code,
+            header, encoding=encoding, segment=codes.SEGMENT_ABNORMAL,
+            facility_code=claimed if re.fullmatch(r"\d{10}", claimed) else facility_code,
             error=(exc.code, exc.message), now=self._now(),
         )
-        return codec.render(codec.message(values), encoding)
+        return codec.render(codec.message(values, codec.status_elements((exc.code, exc.message))), encoding)
 
     def output_encoding(self, request_encoding: str | None) -> str:
         if self.encoding == "same":
@@ -148,11 +153,12 @@ class OqsService:
         as_of = self._as_of(msg.header)
         search = msg.searches[0]
         result, error = self._inquire(search, facility_code, as_of)
-        body = codec.outcome_elements(result, error=error, reference_number=self._reference_finder(facility_code))
+        now = self._now()
+        body = codec.outcome_elements(result, error=error, reference_number=self._reference_finder(facility_code), now=now)
         body.append(codec.search_info_element(search))
         values = codec.result_header(
             msg.header, encoding=encoding, segment=codes.SEGMENT_NORMAL, reference_classification=codes.REFERENCE_NUMBERS,
-            facility_code=facility_code, as_of=as_of, now=self._now(),
+            facility_code=facility_code, as_of=as_of, now=now,
         )
         return Answer(codec.render(codec.message(values, body), encoding))
 
@@ -177,11 +183,12 @@ class OqsService:
     def face_file(self, facility_code: str, result: LookupResult, *, encoding: str | None = None) -> bytes:
         """The OQSsiquc01res_face file for a card lookup already made (e.g. at the reception page)."""
         encoding = encoding or self.output_encoding(None)
+        now = self._now()
         values = codec.result_header(
             None, encoding=encoding, segment=codes.SEGMENT_NORMAL, reference_classification=codes.REFERENCE_CARD,
-            facility_code=facility_code, as_of=result.as_of, now=self._now(),
+            facility_code=facility_code, as_of=result.as_of, now=now,
         )
-        body = codec.outcome_elements(result, reference_number=self._reference_finder(facility_code))
+        body = codec.outcome_elements(result, reference_number=self._reference_finder(facility_code), now=now)
         return codec.render(codec.message(values, body), encoding)
 
     # ------------------------------------------------------------ 照会番号
@@ -192,16 +199,6 @@ class OqsService:
         except InputError as exc:
             return None, (codes.RESULT_REFERENCE_INPUT, _error_message(exc))
 
-    @staticmethod
-    def _status_elements(error: tuple[str, str] | None) -> list:
-        out = []
-        for tag, text in (("ProcessingResultStatus", codes.STATUS_ERROR if error else codes.STATUS_OK),
-                          *((("ProcessingResultCode", error[0]), ("ProcessingResultMessage", error[1])) if error else ())):
-            el = etree.Element(tag)
-            el.text = codec.clean(text)
-            out.append(el)
-        return out
-
     def _single_registration(self, _prefix: str, msg: Message, facility_code: str, encoding: str) -> Answer:
         if len(msg.registrations) != 1:
             raise XmlError(codes.ERROR_BODY, f"one ReferenceNumberRegistrationInfo expected, {len(msg.registrations)} found")
@@ -209,7 +206,7 @@ class OqsService:
         entry, error = self._registration(info)
         if entry is not None:
             self.references.register(facility_code, [entry])
-        body = self._status_elements(error) + [codec.registration_element(info)]
+        body = codec.status_elements(error) + [codec.registration_element(info)]
         values = codec.result_header(msg.header, encoding=encoding, segment=codes.SEGMENT_NORMAL, facility_code=facility_code, now=self._now())
         return Answer(codec.render(codec.message(values, body), encoding))
 
@@ -273,13 +270,14 @@ class OqsService:
     def _process_inquiries(self, bulk: BulkRequest) -> tuple[str, int, int]:
         as_of = bulk.as_of or config.today()
         finder = self._reference_finder(bulk.facility_code, self.references.index(bulk.facility_code))
+        now = self._now()
         units, normal = [], 0
         for raw in bulk.request["entries"]:
             search = SearchInfo(**raw)
             result, error = self._inquire(search, bulk.facility_code, as_of)
             unit = etree.Element("BulkConfirmUnit")
             unit.append(codec.search_info_element(search))
-            unit.extend(codec.outcome_elements(result, error=error, reference_number=finder, wrap_list=False))
+            unit.extend(codec.outcome_elements(result, error=error, reference_number=finder, wrap_list=False, now=now))
             normal += error is None
             units.append(unit)
         return codec.fragment(units), normal, len(units) - normal
@@ -293,7 +291,7 @@ class OqsService:
                 valid.append(entry)
             unit = etree.Element("BulkRegistrationUnit")
             unit.append(codec.registration_element(info))
-            unit.extend(self._status_elements(error))
+            unit.extend(codec.status_elements(error))
             units.append(unit)
         self.references.register(bulk.facility_code, valid)
         return codec.fragment(units), len(valid), len(units) - len(valid)
