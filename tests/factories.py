@@ -114,3 +114,15 @@ class World:
                 self.registry.operate(insurer, "card_registration", reg)
             out["serial"] = serial
         return out
+
+    def certificate(self, member: dict, *, issued: str, expires: str | None, valid_from: str | None = None,
+                    kind: str = "eligibility_certificate", form: str | None = "card") -> int:
+        """A document the insurer issued for the member's qualification (資格確認書 by default)."""
+        day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+        with self.engine.begin() as conn:
+            return conn.execute(
+                insert(schema.document).values(
+                    person_id=member["person_id"], qualification_id=member["qualification_id"], kind=kind, form=form,
+                    issued=day(issued), valid_from=day(valid_from), expires=day(expires),
+                ).returning(schema.document.c.id)
+            ).scalar_one()

@@ -201,3 +201,111 @@ def test_fuzzed_requests_never_give_5xx(world, client, mutation):
     m = {"insurer": KYOKAI_TOKYO, "symbol": "1234", "number": "1001", "branch": "00", "birth_date": "1980-06-15"}
     r = client.post(URL, content=orjson.dumps(by_numbers(m) | mutation), headers={"X-API-Key": key("facility", FACILITY)})
     assert r.status_code in (200, 403, 422), r.text
+
+
+# ---------------------------------------------------------------- discovery: metadata, Coverage search and read (issue 9)
+
+from fhir.resources.R4B.bundle import Bundle  # noqa: E402
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement  # noqa: E402
+
+
+def fhir_get(client: TestClient, path: str, facility: str | None = FACILITY, status: int = 200, **params) -> dict:
+    headers = {"X-API-Key": key("facility", facility)} if facility else {}
+    r = client.get(f"/fhir/r4{path}", params=params, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/fhir+json"
+    out = r.json()
+    if status != 200:
+        OperationOutcome.model_validate(out)
+    return out
+
+
+def member_id(m: dict) -> str:
+    return f"{R.MEMBER_ID}|{m['insurer']}:{m['symbol']}:{m['number']}:{m['branch']}"
+
+
+def test_metadata_is_a_capability_statement_anyone_can_read(client):
+    cs = fhir_get(client, "/metadata", facility=None)
+    CapabilityStatement.model_validate(cs)
+    assert cs["kind"] == "instance" and cs["fhirVersion"] == "4.0.1" and "application/fhir+json" in cs["format"]
+    coverage = next(r for r in cs["rest"][0]["resource"] if r["type"] == "Coverage")
+    assert {i["code"] for i in coverage["interaction"]} == {"read", "search-type"}
+    assert {p["name"] for p in coverage["searchParam"]} >= {"identifier", "beneficiary"} and coverage["profile"] == R.JP_COVERAGE
+    assert any(r["type"] == "CoverageEligibilityRequest" and r["operation"][0]["name"] == "submit" for r in cs["rest"][0]["resource"])
+
+
+def test_coverage_search_by_member_identifier_and_birth_date(world, client):
+    m = world.member(symbol="12-34", limit_category="B05", limit_start="2026-04-01", limit_end="2027-07-31", limit_issued="2026-03-25")
+    world.certificate(m, issued="2025-11-14", valid_from="2025-12-02", expires="2030-11-30")
+    bundle = fhir_get(client, "/Coverage", identifier=member_id(m), **{"beneficiary.birthdate": m["birth_date"]})
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "searchset" and bundle["total"] == 1
+    modes = [e["search"]["mode"] for e in bundle["entry"]]
+    assert modes == ["match", "include", "include"]
+    cov, patient, insurer = (e["resource"] for e in bundle["entry"])
+    for res in (cov, patient, insurer):
+        MODELS[res["resourceType"]].model_validate(res)
+    assert bundle["entry"][0]["fullUrl"].endswith(f"/fhir/r4/Coverage/{m['qualification_id']}") and cov["id"] == str(m["qualification_id"])
+    assert cov["period"] == {"start": "2025-12-02", "end": "2030-11-30"}  # the certificate held, as InsuredCardValidDate / …ExpirationDate
+    assert cov["status"] == "active" and cov["beneficiary"]["reference"] == bundle["entry"][1]["fullUrl"]
+    assert cov["payor"][0]["reference"] == bundle["entry"][2]["fullUrl"]
+    assert next(e for e in cov["extension"] if e["url"] == R.EXT_VALIDITY)["valueCoding"]["code"] == "1"
+    assert not any(e["url"] == R.EXT_LIMIT for e in cov["extension"])  # no consent, no 限度額
+    assert {"system": R.MEMBER_ID, "value": f"{KYOKAI_TOKYO}:12-34:{m['number']}:00"} in patient["identifier"]
+    # with consent: the 限度額 category, its certificate and dates
+    bundle = fhir_get(client, "/Coverage", identifier=member_id(m), **{"beneficiary.birthdate": m["birth_date"], "limit-consent": "true"})
+    Bundle.model_validate(bundle)
+    limit = next(e for e in bundle["entry"][0]["resource"]["extension"] if e["url"] == R.EXT_LIMIT)
+    parts = {p["url"]: p for p in limit["extension"]}
+    assert parts["category"]["valueCoding"]["code"] == "B05" and parts["category"]["valueCoding"]["display"] == "低所得Ⅱ"
+    assert parts["certificate"]["valueCoding"]["code"] == "02" and parts["issued"]["valueDate"] == "2026-03-25"
+    assert parts["period"]["valuePeriod"] == {"start": "2026-04-01", "end": "2027-07-31"}
+    # the same search with the parameters in the body (nothing personal in the URL)
+    r = client.post("/fhir/r4/Coverage/_search", data={"identifier": member_id(m), "beneficiary.birthdate": m["birth_date"]},
+                    headers={"X-API-Key": key("facility", FACILITY)})
+    assert r.status_code == 200 and r.json()["total"] == 1
+    world.registry.log.flush()
+    assert [e["channel"] for e in world.registry.log.for_facility(FACILITY)] == ["fhir"] * 3
+
+
+def test_coverage_search_not_found_kokuho_and_bad_parameters(world, client):
+    k = world.member(KOKUHO, symbol="", branch="", number="5555")
+    bundle = fhir_get(client, "/Coverage", identifier=f"{R.MEMBER_ID}|00{KOKUHO}::5555:", **{"beneficiary.birthdate": k["birth_date"]})
+    assert bundle["total"] == 1 and bundle["entry"][0]["resource"]["period"] == {"start": "2015-04-01"}  # no certificate: the qualification's
+    none = fhir_get(client, "/Coverage", identifier=f"00{KOKUHO}::5555:", **{"beneficiary.birthdate": "1980-06-16"})
+    Bundle.model_validate(none)
+    assert none["total"] == 0 and none["entry"][0]["search"]["mode"] == "outcome"
+    for params, field in (
+        ({"beneficiary.birthdate": "1980-06-15"}, "identifier"),
+        ({"identifier": f"00{KOKUHO}::5555:"}, "beneficiary.birthdate"),
+        ({"identifier": "http://example.org|x:y:z:w", "beneficiary.birthdate": "1980-06-15"}, "identifier"),
+        ({"identifier": "01130012-1234", "beneficiary.birthdate": "1980-06-15"}, "identifier"),
+        ({"identifier": f"00{KOKUHO}::5555:", "beneficiary.birthdate": "1980-13-01"}, "beneficiary.birthdate"),
+        ({"identifier": "01130013:1:2:00", "beneficiary.birthdate": "1980-06-15"}, "identifier"),
+        ({"identifier": f"00{KOKUHO}::5555:", "beneficiary.birthdate": "1980-06-15", "name": "山田"}, "name"),
+    ):
+        out = fhir_get(client, "/Coverage", status=400, **params)
+        assert field in [e for i in out["issue"] for e in i["expression"]], (params, out)
+    assert fhir_get(client, "/Coverage", status=422, identifier="01130020:1:2:00", **{"beneficiary.birthdate": "1980-06-15"})
+    assert client.get("/fhir/r4/Coverage", params={"identifier": "x"}).status_code == 401
+    r = client.get("/fhir/r4/Coverage", params={"identifier": "x"}, headers={"X-API-Key": key("insurer", KYOKAI_TOKYO)})
+    assert r.status_code == 403 and r.headers["content-type"] == "application/fhir+json"
+
+
+def test_coverage_read_only_for_a_facility_that_verified_the_person(world, client, engine):
+    m = world.member(card=CARD, limit_category="A03", limit_start="2026-04-01", limit_end="2027-07-31")
+    qid = m["qualification_id"]
+    fhir_get(client, f"/Coverage/{qid}", status=404)  # never verified here
+    fhir_get(client, "/Coverage/not-a-number", status=404)
+    fhir_get(client, "/Coverage/99999999", status=404)
+    OqsService(world.registry).card_verification(FACILITY, m["serial"])  # a card read at the reader, no 限度額 consent
+    cov = fhir_get(client, f"/Coverage/{qid}")
+    Coverage.model_validate(cov)
+    assert cov["id"] == str(qid) and cov["status"] == "active" and cov["beneficiary"] == {"reference": "#patient"}
+    assert {c["resourceType"] for c in cov["contained"]} == {"Patient", "Organization"}
+    assert not any(e["url"] == R.EXT_LIMIT for e in cov["extension"])
+    fhir_get(client, f"/Coverage/{qid}", facility=OFFLINE_FACILITY, status=404)  # another facility sees nothing
+    # consent given at this facility's latest verification: the 限度額 category comes with the read
+    world.registry.lookup_by_card(FACILITY, m["serial"], limit_consent=True)
+    cov = fhir_get(client, f"/Coverage/{qid}")
+    assert next(e for e in cov["extension"] if e["url"] == R.EXT_LIMIT)["extension"][0]["valueCoding"]["code"] == "A03"

@@ -122,6 +122,15 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, ("utf-8" if codec == "utf-8" else "shift_jis")
 
 
+def declared_encoding(data: bytes) -> str | None:
+    """utf-8 | shift_jis as a file's XML declaration names it (None: none we read) — the
+    encoding of the error answer to a file that cannot be parsed."""
+    m = _DECLARATION.match(data[:300].removeprefix(b"\xef\xbb\xbf"))
+    enc = _ENCODING.search(m.group(0)) if m else None
+    codec = codes.DECLARED_ENCODINGS.get(enc.group(1).decode("ascii", "replace").strip().lower()) if enc else None
+    return None if codec is None else "utf-8" if codec == "utf-8" else "shift_jis"
+
+
 def parse_document(data: bytes, *, max_bytes: int = codes.MAX_FILE_BYTES) -> tuple[Element, str]:
     """The root `XmlMsg` element (namespaces dropped) and the input encoding."""
     if len(data) > max_bytes:

@@ -80,7 +80,7 @@ class OqsService:
             codes.BULK_REFERENCE_NUMBER_RESULT: self._bulk_result,
         }
         header: Header | None = None
-        encoding = self.output_encoding(None)
+        encoding = self.output_encoding(codec.declared_encoding(data))
         try:
             msg = codec.parse_request(data)
             header, encoding = msg.header, self.output_encoding(msg.encoding)

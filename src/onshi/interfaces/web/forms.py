@@ -92,7 +92,7 @@ def visit_request(form: FormData) -> tuple[dict, Errors]:
     """The body of a VisitRequest from the 受付画面; dates that cannot be read are errors."""
     errors = Errors()
     presented = [k for k in labels.PRESENTED if k in form.get("presented", [])]
-    dates = _dates(form, ("birth_date", "document.issued", "document.expires", "remarks.contacted_on"), errors)
+    dates = _dates(form, ("birth_date", "document.issued", "document.valid_from", "document.expires", "remarks.contacted_on"), errors)
     body: dict = {
         "patient_ref": form.text("patient_ref") or "",
         "presented": presented,
@@ -109,7 +109,7 @@ def visit_request(form: FormData) -> tuple[dict, Errors]:
         for kind in docs:
             doc = {"kind": kind, **base}
             if kind in ("eligibility_certificate", "insurance_card"):
-                doc |= {k: dates[f"document.{k}"] for k in ("issued", "expires") if f"document.{k}" in dates}
+                doc |= {k: dates[f"document.{k}"] for k in ("issued", "valid_from", "expires") if f"document.{k}" in dates}
             body.setdefault("documents", []).append(doc)
     declared = {f: form.text(f"declared.{f}") for f in DOC_FIELDS}
     if any(declared.values()):
@@ -133,7 +133,7 @@ def visit_request(form: FormData) -> tuple[dict, Errors]:
 
 RECEPTION_ORDER = (
     "patient_ref", "relation", "birth_date", "presented", "card_serial", "identity", "device", "consent", "documents",
-    *(f"document.{f}" for f in (*DOC_FIELDS, "issued", "expires")), *(f"declared.{f}" for f in DOC_FIELDS),
+    *(f"document.{f}" for f in (*DOC_FIELDS, "issued", "valid_from", "expires")), *(f"declared.{f}" for f in DOC_FIELDS),
     "name", "kana", "sex", *(f"remarks.{f}" for f in REMARK_FIELDS),
 )
 

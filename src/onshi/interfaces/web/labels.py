@@ -7,6 +7,7 @@ import re
 
 from ...domain.numbers import KIND_LABELS
 from ...registry.lookup import CARD_ERRORS
+from ..oqs_xml.codes import LIMIT_CATEGORIES
 
 # claim.basis (CASES.md) → how the claim is filed
 BASIS = {
@@ -80,6 +81,8 @@ INSURANCE_KIND = ("社保", "国保", "後期", "その他")
 INSURER_KIND = KIND_LABELS
 INCOME = {"general": "一般", "high": "現役並み所得"}
 LOSS_REASON = {"01": "死亡", "02": "生活保護", "03": "他の保険の資格取得", "99": "その他"}
+HELD_DOCUMENT = {"eligibility_certificate": "資格確認書", "insurance_card": "健康保険証"}  # registry.lookup.CERTIFICATE_KINDS
+LIMIT_CATEGORY = LIMIT_CATEGORIES  # 限度額適用区分 (OQS LimitApplicationCertificateClassificationFlag)
 OPERATION = {"acquisition": "資格取得", "change": "資格変更", "loss": "資格喪失"}
 CARD_ERROR = CARD_ERRORS
 
@@ -128,6 +131,7 @@ FIELD = {
     "document.number": "書類の番号",
     "document.branch": "書類の枝番",
     "document.issued": "書類の交付年月日",
+    "document.valid_from": "書類の有効開始年月日",
     "document.expires": "書類の有効期限",
     "declared.insurer_number": "申告の保険者番号",
     "declared.symbol": "申告の記号",
