@@ -437,3 +437,68 @@ def test_http_access_control_and_bad_input(world, engine):
     for junk in (b"", b"\x00\xff", XXE, b"<XmlMsg>" * 1000):
         r = client.post("/oqs/v1/OQSsiquc01req", content=junk, headers={"X-API-Key": key("facility", FACILITY)})
         assert r.status_code == 200 and codec.read_result(r.content)["header"]["SegmentOfResult"] == "9"
+
+
+# ---------------------------------------------------------------- every error file: the whole header and a body (issue 9)
+
+REQUIRED_HEADER = ("ProcessExecutionTime", "QualificationConfirmationDate", "MedicalInstitutionCode", "ReferenceClassification",
+                   "SegmentOfResult", "ErrorCode", "ErrorMessage", "CharacterCodeIdentifier")
+
+
+def assert_full_error_file(data: bytes, code: str) -> None:
+    res = codec.read_result(data)
+    h, b = res["header"], res["body"]
+    assert set(REQUIRED_HEADER) <= set(h), sorted(set(REQUIRED_HEADER) - set(h))
+    assert h["SegmentOfResult"] == "9" and h["ErrorCode"] == code and h["ErrorMessage"]
+    assert len(h["ProcessExecutionTime"]) == 14 and len(h["QualificationConfirmationDate"]) == 8 and len(h["MedicalInstitutionCode"]) == 10
+    assert h["ReferenceClassification"] in ("1", "2") and h["CharacterCodeIdentifier"] == {"utf-8": "0", "shift_jis": "1"}[res["encoding"]]
+    assert b == {"ProcessingResultStatus": "2", "ProcessingResultCode": code, "ProcessingResultMessage": h["ErrorMessage"]}
+
+
+def test_every_error_path_gives_a_whole_error_file(world, service, engine, tmp_path, monkeypatch):
+    m = world.member()
+    ok = codec.inquiry_request(FACILITY, [search(m)])
+    cases = [
+        (codes.SINGLE_INQUIRY, b"<XmlMsg><MessageHeader>", codes.ERROR_MALFORMED),
+        (codes.SINGLE_INQUIRY, XXE, codes.ERROR_FORBIDDEN_MARKUP),
+        (codes.SINGLE_INQUIRY, b"<XmlMsg>" + b" " * (codes.MAX_FILE_BYTES + 1), codes.ERROR_TOO_LARGE),
+        (codes.SINGLE_INQUIRY, b'<?xml version="1.0" encoding="EUC-JP"?><XmlMsg/>', codes.ERROR_ENCODING),
+        (codes.SINGLE_INQUIRY, ok.replace(b"<MessageHeader>", b"<MessageHeader><QualificationConfirmationDate>2026-99</QualificationConfirmationDate>", 1), codes.ERROR_HEADER),
+        (codes.SINGLE_INQUIRY, codec.inquiry_request(OFFLINE_FACILITY, [search(m)]), codes.ERROR_FACILITY),
+        (codes.BULK_INQUIRY_RESULT, codec.reception_request(FACILITY, "1" * 20), codes.ERROR_RECEPTION),
+        (codes.DRUG_INFORMATION, ok, codes.ERROR_UNSUPPORTED),
+        (codes.SINGLE_INQUIRY, b"<XmlMsg><MessageHeader/><MessageBody/></XmlMsg>", codes.ERROR_BODY),
+        (codes.SINGLE_INQUIRY, codec.inquiry_request(FACILITY, [search(m)], encoding="shift_jis")[:-20], codes.ERROR_MALFORMED),
+    ]
+    for prefix, data, code in cases:
+        answer = service.answer(prefix, data, FACILITY)
+        assert answer.error == code
+        assert_full_error_file(answer.body, code)
+    # a Shift_JIS file that cannot be parsed is answered in Shift_JIS
+    assert codec.read_result(service.answer(codes.SINGLE_INQUIRY, cases[-1][1], FACILITY).body)["encoding"] == "shift_jis"
+    # a bulk whose processing failed (EX999 on the second round trip)
+    reception = codec.read_result(service.answer(codes.BULK_INQUIRY, ok, FACILITY).body)["header"]["ReceptionNumber"]
+    service.bulks.claim()
+    service.bulks.fail(reception)
+    answer = service.answer(codes.BULK_INQUIRY_RESULT, codec.reception_request(FACILITY, reception), FACILITY)
+    assert_full_error_file(answer.body, codes.ERROR_INTERNAL)
+    # the folder terminal when answering itself fails
+    from onshi.interfaces.oqs_xml.terminal import Terminal
+
+    terminal = Terminal(service, tmp_path, FACILITY, settle=0)
+    (tmp_path / "req" / "OQSsiquc01req_1.xml").write_bytes(ok)
+    monkeypatch.setattr(service, "answer", lambda *a, **k: 1 / 0)
+    terminal.process_requests()
+    assert_full_error_file((tmp_path / "res" / "OQSsiquc01res_1.xml").read_bytes(), codes.ERROR_INTERNAL)
+
+
+def test_http_error_files_are_whole_too(world, engine):
+    client = TestClient(create_app(Registry(engine)))
+    m = world.member()
+    headers = {"X-API-Key": key("facility", FACILITY)}
+    r = client.post("/oqs/v1/OQSsiquc01req", content=b"<XmlMsg>" + b" " * (codes.MAX_FILE_BYTES + 10), headers=headers)
+    assert r.status_code == 413
+    assert_full_error_file(r.content, codes.ERROR_TOO_LARGE)
+    r = client.post("/oqs/v1/OQSsiquc01req", content=codec.inquiry_request(OFFLINE_FACILITY, [search(m)]), headers=headers)
+    assert r.status_code == 403
+    assert_full_error_file(r.content, codes.ERROR_FACILITY)

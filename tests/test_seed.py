@@ -228,6 +228,39 @@ def test_members_without_a_usable_card_hold_a_certificate(rows) -> None:  # noqa
     assert checked > N * 0.1
 
 
+def test_certificates_carry_their_first_valid_day_and_lookups_find_them(rows) -> None:  # noqa: ANN001
+    """document.valid_from (issue 9): every certificate and old card has one, never after its end;
+    a 資格確認書 sent before the old card expired starts the day after; the lookup finds the
+    certificate of every member who needs one (R-I3), so the terminal returns its dates."""
+    from onshi.registry.lookup import CERTIFICATE_KINDS, DocumentRow, QualificationRow, held_document
+
+    docs = defaultdict(list)
+    for d in rows["document"]:
+        if d["kind"] == "notice":
+            assert d["valid_from"] is None
+            continue
+        assert d["valid_from"] is not None and (d["expires"] is None or d["valid_from"] <= d["expires"]), d
+        docs[d["qualification_id"]].append(d)
+    for ds in docs.values():
+        old = [d for d in ds if d["kind"] == "insurance_card"]
+        for cert in (d for d in ds if d["kind"] == "eligibility_certificate"):
+            for card in old:
+                if card["issued"] <= cert["issued"] <= card["expires"] < cert["expires"]:  # sent while the old card was valid
+                    assert cert["valid_from"] == card["expires"] + dt.timedelta(days=1), (cert, card)
+    found = 0
+    for q in rows["qualification"]:
+        held = [d for d in docs[q["id"]] if d["kind"] == "eligibility_certificate" and d["issued"] <= TODAY and d["valid_from"] <= TODAY <= d["expires"]]
+        if not held or (q["end"] is not None and q["end"] < TODAY):
+            continue
+        row = QualificationRow(id=q["id"], insurer_number=q["insurer_number"], symbol=q["symbol"], number=q["number"], branch=q["branch"],
+                               relation=q["relation"], start=q["start"], end=q["end"], registered=q["registered"],
+                               documents=tuple(DocumentRow(d["id"], d["kind"], d["issued"], d["valid_from"], d["expires"])
+                                               for d in docs[q["id"]] if d["kind"] in CERTIFICATE_KINDS))
+        assert held_document(row, TODAY).kind == "eligibility_certificate"
+        found += 1
+    assert found > N * 0.1
+
+
 def test_kouki_documents_follow_the_2025_and_2026_renewals(rows) -> None:  # noqa: ANN001
     """R-T3: a certificate to every 後期高齢者 for 2025-08-01..2026-07-31 and no お知らせ before
     2026-08; from 2026-08-01 a certificate to members 85+."""

@@ -1008,8 +1008,11 @@ class _Generator:
         def usable(day: Date) -> bool:
             return any(c.usable_on(day) for c in p.cards)
 
+        old_cards: dict[int, tuple[Date, Date | None]] = {}
+
         def emit(q: _Q, kind: str, issued: Date, expires: Date | None, valid_from: Date | None = None) -> None:
-            """valid_from: the first day it covers (default: the later of issue and the qualification's start)."""
+            """valid_from: the first day it covers (default: the later of issue and the qualification's
+            start; a 資格確認書 sent while the old card is still valid starts the day after it ends)."""
             if issued > today:
                 return
             form = None
@@ -1019,6 +1022,13 @@ class _Generator:
                 certificates.append((q, issued, expires))
             if kind != "notice":
                 valid_from = valid_from or max(issued, q.start)
+            if kind == "insurance_card":
+                old_cards[q.id] = (issued, expires)
+            elif kind == "eligibility_certificate" and q.id in old_cards:
+                card_issued, card_expires = old_cards[q.id]
+                after = card_expires + DAY if card_expires is not None and card_issued <= issued <= card_expires else None
+                if after is not None and (expires is None or after <= expires):
+                    valid_from = max(valid_from, after)
             docs.append((self.next_document, p.id, q.id, kind, form, issued, valid_from, expires))
             self.next_document += 1
 
@@ -1044,7 +1054,7 @@ class _Generator:
                 # usable マイナ保険証 (valid from the day after the card's end), a お知らせ to the others.
                 if q.active_on(transition):
                     if not usable(transition) or (q.kind == "kokuho" and p.home.muni.all_members):
-                        certificate(q, transition, expiry + DAY)
+                        certificate(q, transition)
                     else:
                         emit(q, "notice", transition, None)
             elif q.notified is not None:
