@@ -240,6 +240,9 @@ def test_insurer_registers_a_member_who_then_verifies_at_the_desk(page, web_worl
     assert page.get_by_test_id("copay").inner_text() == "3割"
     assert page.get_by_test_id("name").inner_text() == "伊藤 健"
     assert "R-A3a" in page.locator(".citations").inner_text()
+    # the registry's answer, the same dates the terminal writes (no certificate registered: the qualification's)
+    assert page.get_by_role("heading", name="資格の期間（照会結果：資格確認書の登録なし）").is_visible()
+    assert "有効開始年月日 令和8年5月1日（2026年5月1日）" in " ".join(page.get_by_test_id("certificate-dates").inner_text().split())
     shot(page, "18_certificate_visit")
 
 

@@ -72,12 +72,16 @@ class CertificateDates:
     issued: dt.date | None
     valid_from: dt.date | None
     valid_to: dt.date | None
+    kind: str | None = "eligibility_certificate"  # None: the registry holds none, the dates are the qualification's
 
     def text(self) -> str:
         def w(day: dt.date | None) -> str:
             return format_wareki(day) if day else "記載なし"
 
-        return f"交付年月日 {w(self.issued)}、有効期間 {w(self.valid_from)}〜{w(self.valid_to) if self.valid_to else ''}"
+        period = f"{w(self.valid_from)}〜{w(self.valid_to) if self.valid_to else ''}"
+        if self.kind is None:
+            return f"資格確認書の登録なし、資格の期間 {period}"
+        return f"交付年月日 {w(self.issued)}、有効期間 {period}"
 
 
 @dataclass(frozen=True)
@@ -409,7 +413,7 @@ class _Desk:
         if result.validity is Validity.VALID:
             self.cite("R-A3a")
             v = result.qualification
-            self.certificate_dates = CertificateDates("registry", v.certificate_issued, v.certificate_valid_from, v.certificate_valid_to)
+            self.certificate_dates = CertificateDates("registry", v.certificate_issued, v.certificate_valid_from, v.certificate_valid_to, v.certificate_kind)
             self.note(f"資格確認書の番号で照会し、有効な資格を確認しました（照会結果：{self.certificate_dates.text()}）。")
             return self.current(result)
         if result.validity in (Validity.INVALID, Validity.INVALID_NEW):

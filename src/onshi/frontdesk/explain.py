@@ -66,7 +66,7 @@ def to_json(decision: Decision, policy: Policy) -> dict:
     }
     if decision.certificate is not None:  # R-A3: the certificate's dates the desk relied on
         c = decision.certificate
-        out["certificate"] = {"source": c.source, **{k: d.isoformat() if d else None for k, d in
+        out["certificate"] = {"source": c.source, "kind": c.kind, **{k: d.isoformat() if d else None for k, d in
                                                       (("issued", c.issued), ("valid_from", c.valid_from), ("valid_to", c.valid_to))}}
     out["explanation"] = explanation(decision, claim)
     out["citations"] = citations(rules, decision, policy)

@@ -47,12 +47,8 @@ CARD_QUERY = (
 )
 
 
-def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
-    conditions = [_m.c.insurer_number == bindparam("insurer"), _m.c.number == bindparam("number"), person.c.birth_date == bindparam("birth")]
-    if with_symbol:
-        conditions.append(_m.c.symbol == bindparam("symbol"))
-    if with_branch:
-        conditions.append(_m.c.branch == bindparam("branch"))
+def _by_matched(*conditions):  # noqa: ANN001, ANN202
+    """The person of the qualifications `_m` meeting `conditions`, with all their qualifications."""
     return (
         select(_m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
         .select_from(
@@ -65,18 +61,17 @@ def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
     )
 
 
+def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
+    conditions = [_m.c.insurer_number == bindparam("insurer"), _m.c.number == bindparam("number"), person.c.birth_date == bindparam("birth")]
+    if with_symbol:
+        conditions.append(_m.c.symbol == bindparam("symbol"))
+    if with_branch:
+        conditions.append(_m.c.branch == bindparam("branch"))
+    return _by_matched(*conditions)
+
+
 NUMBERS_QUERIES = {(s, b): _numbers_query(s, b) for s in (False, True) for b in (False, True)}
-# One qualification by its id (FHIR Coverage read), with the person and all their qualifications.
-QUALIFICATION_QUERY = (
-    select(_m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
-    .select_from(
-        _m.join(person, person.c.id == _m.c.person_id)
-        .join(_q, _q.c.person_id == person.c.id)
-        .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
-        .outerjoin(_d, _D_JOIN)
-    )
-    .where(_m.c.id == bindparam("qualification"))
-)
+QUALIFICATION_QUERY = _by_matched(_m.c.id == bindparam("qualification"))  # FHIR Coverage read
 INSURER_EXISTS = select(literal_column("1")).select_from(insurer).where(insurer.c.number == bindparam("insurer"))
 
 
