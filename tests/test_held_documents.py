@@ -76,6 +76,7 @@ def test_lookups_by_numbers_and_card_carry_the_held_certificate(world, today):
         q = r.qualification
         assert q.certificate_kind == "eligibility_certificate"
         assert (q.certificate_issued, q.certificate_valid_from, q.certificate_valid_to) == (D("2025-11-14"), D("2025-12-02"), D("2030-11-30"))
+        assert r.to_dict()["qualification"]["certificate_valid_from"] == "2025-12-02"  # the JSON API and CLI too
 
 def test_before_2025_12_02_the_old_card_is_what_is_held(world, today):
     today("2025-09-01")

@@ -25,11 +25,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite ≥ 3.35, PostgreSQL): no table copy, the triggers stay.
     op.drop_index("ix_verification_facility_person", "verification")
-    with op.batch_alter_table("verification") as batch:
-        batch.drop_column("limit_consent")
-    with op.batch_alter_table("qualification") as batch:
-        batch.drop_column("limit_issued")
+    op.drop_column("verification", "limit_consent")
+    op.drop_column("qualification", "limit_issued")
     op.drop_index("ix_document_qualification", "document")
-    with op.batch_alter_table("document") as batch:
-        batch.drop_column("valid_from")
+    op.drop_column("document", "valid_from")
