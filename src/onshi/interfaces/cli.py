@@ -30,6 +30,10 @@ from .cli_claims import bench_claims, claims_app  # noqa: E402
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
+from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
+
+app.add_typer(issuance_app, name="issuance")
+bench_app.command("issuance")(bench_issuance)
 from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
 from .cli_common import engine as _engine  # noqa: E402
 
