@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_frontdesk import _read, err
+from .cli_frontdesk import decide_file, err
 
 issuance_app = typer.Typer(help="Insurer issuance of 資格確認書 and 資格情報のお知らせ (../shared/domain/ISSUANCE.md).", no_args_is_help=True)
 
@@ -18,25 +18,9 @@ issuance_app = typer.Typer(help="Insurer issuance of 資格確認書 and 資格�
 @issuance_app.command("decide")
 def decide(case: Annotated[str, typer.Argument(help="an issuance case file (YAML or JSON), or - for standard input")]) -> None:
     """Decide one issuance case: prints the decision as one JSON object (exit 2 on a malformed case)."""
-    from ..domain.errors import InputError
-    from ..frontdesk.runner import load_cases
     from ..issuance.runner import decide_case
-    from ..policy import PolicyError
 
-    text, source = _read(case)
-    try:
-        data = load_cases(text, source)
-        if isinstance(data, list):
-            raise InputError("case", "is a list; `onshi issuance decide` takes one case (use `onshi issuance check` for a test file)")
-        decision = decide_case(data)
-    except InputError as exc:
-        for e in exc.errors:
-            err.print(f"[red]error:[/red] {e.field}: {e.reason}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except PolicyError as exc:
-        err.print(f"[red]policy error:[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(3) from None
-    print(json.dumps(decision, ensure_ascii=False, indent=2, default=str))
+    decide_file(case, decide_case, "onshi issuance decide", "onshi issuance check")
 
 
 @issuance_app.command("check")

@@ -72,15 +72,8 @@ class InsurerIn(_Strict):
 class QualificationIn(_Strict):
     start: dt.date
     end: dt.date | None = None
-    copay: float | None = None
+    copay: Literal[0.1, 0.2, 0.3] | None = None  # the ratio printed for 70+ and 後期
     income: Literal["general", "high"] = "general"
-
-    @field_validator("copay")
-    @classmethod
-    def _copay(cls, v: float | None) -> float | None:
-        if v is not None and v not in (0.1, 0.2, 0.3):
-            raise ValueError("must be 0.1, 0.2 or 0.3")
-        return v
 
     @model_validator(mode="after")
     def _dates(self) -> "QualificationIn":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import lru_cache
 from itertools import count
 
 from ..domain.card import grace_period_end
@@ -48,6 +49,12 @@ def _month_start(day: dt.date, months_before: int = 0) -> dt.date:
     return add_months(day.replace(day=1), -months_before) if months_before else day.replace(day=1)
 
 
+@lru_cache(maxsize=65536)
+def _grace_due(expiry: dt.date, grace_months: int, lead_months: int) -> dt.date:
+    """R-I3d: the first day of the month (less `lead_months`) in which the grace of R-B2 ends."""
+    return _month_start(grace_period_end(expiry, grace_months), lead_months)
+
+
 def _first_on_or_after(day: dt.date, month_day: tuple[int, int]) -> dt.date:
     """The first MM-DD on or after `day` (R-I6c annual_end)."""
     candidate = dt.date(day.year, *month_day)
@@ -61,7 +68,7 @@ class IssuanceEngine:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._rules: dict[dt.date, IssuanceRules] = {}
-        self._options: dict[tuple[Insurer, dt.date], ResolvedOptions] = {}
+        self._options: dict[tuple[int, dt.date], tuple[Insurer, ResolvedOptions]] = {}
 
     # ------------------------------------------------------------ policy in force
 
@@ -72,11 +79,11 @@ class IssuanceEngine:
         return found
 
     def options(self, insurer: Insurer, day: dt.date) -> ResolvedOptions:
-        key = (insurer, day)
+        key = (id(insurer), day)  # by identity: hashing the options model per member costs more than deciding
         found = self._options.get(key)
-        if found is None:
-            found = self._options[key] = self.rules(day).options(insurer.kind, insurer.options)
-        return found
+        if found is None or found[0] is not insurer:
+            found = self._options[key] = (insurer, self.rules(day).options(insurer.kind, insurer.options))
+        return found[1]
 
     # ------------------------------------------------------------ the batch
 
@@ -99,13 +106,13 @@ class IssuanceEngine:
 class _Decider:
     """One member on one run day: the member's derived dates are computed once."""
 
-    __slots__ = ("engine", "m", "ins", "day", "kouki", "kokuho", "kouki_start", "copay70", "app", "rules_out", "warnings", "ends", "replaced")
+    __slots__ = ("engine", "m", "ins", "day", "kouki", "kokuho", "_kouki_start", "_copay70", "app", "rules_out", "warnings", "ends", "replaced", "_reasons")
 
     def __init__(self, engine: IssuanceEngine, member: Member, insurer: Insurer, day: dt.date):
         self.engine, self.m, self.ins, self.day = engine, member, insurer, day
         self.kouki, self.kokuho = insurer.kind == "kouki", insurer.kind == "kokuho"
-        self.kouki_start = kouki_start(member.birth_date)  # the 75th birthday
-        self.copay70 = elderly_start(member.birth_date)  # R-P3: copay-70 day
+        self._kouki_start = self._copay70 = None
+        self._reasons: dict[tuple[dt.date, bool], list[str]] = {}
         app = member.application
         self.app = app if app is not None and app.date <= day else None  # R-I3f: dated on or before the run day
         self.rules_out: set[str] = set()
@@ -114,6 +121,20 @@ class _Decider:
         self.replaced: dict[str, tuple[dt.date, set[str]]] = {}
 
     # ------------------------------------------------------------ terms
+
+    @property
+    def kouki_start(self) -> dt.date:
+        """The 75th birthday (R-P4)."""
+        if self._kouki_start is None:
+            self._kouki_start = kouki_start(self.m.birth_date)
+        return self._kouki_start
+
+    @property
+    def copay70(self) -> dt.date:
+        """R-P3: the copay-70 day (the 1st of the month after the 70th birthday; born on the 1st: the birthday)."""
+        if self._copay70 is None:
+            self._copay70 = elderly_start(self.m.birth_date)
+        return self._copay70
 
     def usable(self, x: dt.date) -> bool:
         """A usable card on day x (ISSUANCE.md terms; R-B2 grace; R-I3a, R-I3e)."""
@@ -141,6 +162,13 @@ class _Decider:
 
     def reasons(self, x: dt.date, *, with_application: bool = True) -> list[str]:
         """R-I3a–h: the reasons a member is certificate-eligible on day x."""
+        key = (x, with_application)
+        found = self._reasons.get(key)
+        if found is None:
+            found = self._reasons[key] = self._eligible(x, with_application)
+        return found
+
+    def _eligible(self, x: dt.date, with_application: bool) -> list[str]:
         m, card, rules = self.m, self.m.card, self.engine.rules(x)
         out = []
         if card is None or not m.my_number_linked:
@@ -150,8 +178,8 @@ class _Decider:
                 out.append("R-I3b")
             if (card.registration_cancelled is not None and card.registration_cancelled <= x) or (card.returned is not None and card.returned <= x):
                 out.append("R-I3c")
-            lead = rules.grace_lead_months
-            if any(x >= _month_start(grace_period_end(expiry, rules.grace_months), lead) for expiry in (card.cert_expires, card.card_expires)):
+            grace, lead = rules.grace_months, rules.grace_lead_months
+            if x >= _grace_due(card.cert_expires, grace, lead) or x >= _grace_due(card.card_expires, grace, lead):
                 out.append("R-I3d")
         if m.dv_flag:
             out.append("R-I3e")
@@ -163,7 +191,7 @@ class _Decider:
                 out.extend(granted)
         if self.engine.options(self.ins, x).certificate_to_all:
             out.append("R-I3h")
-        return sorted(set(out))
+        return sorted(set(out)) if len(out) > 1 else out
 
     def kouki_automatic(self, x: dt.date, rules: IssuanceRules) -> bool:
         """R-I3g / R-T3: every 後期 member through 2026-07-31; then those aged 85 or more on
