@@ -159,3 +159,13 @@ def test_check_runs_test_files_and_fails_on_a_mismatch(tmp_path):
     wrong.write_text(yaml.safe_dump([GOOD | {"name": "wrong", "expect": {"notice": {"valid_from": "2026-04-08"}}}]), encoding="utf-8")
     result = CliRunner().invoke(app, ["issuance", "check", str(wrong)])
     assert result.exit_code == 1 and "FAIL" in result.stderr and "0/1 cases pass" in result.stderr
+
+
+def test_cases_check_sends_issuance_files_to_the_issuance_engine():
+    """`onshi cases check tests/cases/*.yaml` keeps working with issuance-*.yaml among the desk's files."""
+    files = sorted((HERE / "cases").glob("*.yaml"))
+    result = CliRunner().invoke(app, ["cases", "check", *map(str, files)])
+    assert result.exit_code == 0, result.stderr
+    total = sum(len(_load(p)) for p in files)
+    assert f"{total}/{total} cases pass" in result.stderr
+

@@ -58,12 +58,14 @@ def decide(case: Annotated[str, typer.Argument(help="a case file (YAML or JSON),
 
 @cases_app.command("check")
 def check(files: Annotated[list[Path], typer.Argument(help="test files: YAML lists of cases with `expect`")]) -> None:
-    """Run test files; exits non-zero when a case does not match its `expect`."""
+    """Run test files; exits non-zero when a case does not match its `expect`. Files named
+    issuance-*.yaml are insurer issuance cases (ISSUANCE-CASES.md) and go to that engine."""
     from ..frontdesk.runner import check_file
+    from ..issuance.runner import check_file as check_issuance_file
 
     failed = total = 0
     for path in files:
-        for name, failures in check_file(path):
+        for name, failures in (check_issuance_file if path.name.startswith("issuance") else check_file)(path):
             total += 1
             if failures:
                 failed += 1

@@ -388,16 +388,31 @@ class _Decider:
         current = max(live, key=lambda d: (d.valid_from, d.issued), default=None)
         if current is not None and self.ends[current.id] is not None:
             end = self.ends[current.id]
-            after = end + ONE_DAY
-            belongs = (q.end is None or q.end > end) and (self.kouki or after < self.kouki_start) and q.start <= after
-            if belongs and day >= _month_start(end, rules.renewal_lead_months):
-                return "renewal", max(day, after), (), current
+            if self.renewable(end, rules):
+                return "renewal", max(day, end + ONE_DAY), (), current
+        # 3b. a certificate ending soon behind a later お知らせ (sent while the card worked): a member
+        # who needs a certificate after its end gets one, before it ends (not the day after, by R-I6a 4).
+        for cert in sorted((d for d in live if d.kind == CERTIFICATE and d is not current and self.ends[d.id] is not None),
+                           key=lambda d: self.ends[d.id], reverse=True):
+            end = self.ends[cert.id]
+            if not any(d.kind == CERTIFICATE and d.valid_from > end for d in live) and self.renewable(end, rules):
+                first = max(day, end + ONE_DAY)
+                if self.reasons(first):
+                    return "renewal", first, (), cert
+            break
         # 4. standing: covered, certificate-eligible, no certificate valid on the day
         if covered and self.reasons(day):
             holds = any(d.kind == CERTIFICATE and d.valid_from <= day and (self.ends[d.id] is None or day <= self.ends[d.id]) for d in live)
             if not holds:
                 return "standing", day, (), None
         return None
+
+    def renewable(self, end: dt.date, rules: IssuanceRules) -> bool:
+        """R-I6a 3: inside the renewal window of a document ending on `end`, and the member still
+        belongs the day after (qualification open past it; outside 後期, before the 75th birthday)."""
+        q, after = self.m.qualification, end + ONE_DAY
+        belongs = (q.end is None or q.end > end) and (self.kouki or after < self.kouki_start) and q.start <= after
+        return belongs and self.day >= _month_start(end, rules.renewal_lead_months)
 
     def notice_already_held(self, current: HeldDocument | None, first: dt.date, trigger: str) -> bool:
         """R-I4e: no お知らせ renewal for a member who holds another お知らせ valid on its first day."""
