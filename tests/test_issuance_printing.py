@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from onshi.issuance.models import CERTIFICATE, NOTICE, REGISTRATION_NOTICE
-from onshi.issuance.printing import Address, FontUnavailable, PrintDocument, load_fonts, render_pdf, render_per_member
+from onshi.issuance.printing import FontUnavailable, PrintDocument, load_fonts, render_pdf, render_per_member, write_pdfs
 from onshi.issuance.printing.samples import KOKUHO, KUMIAI, KYOKAI, member, sample_documents
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "issuance"
@@ -161,6 +161,14 @@ def test_a_whole_run_and_per_member_pdfs(fonts):
     assert per["M-KUMIAI-2"].pages == 2 and per["M-KUMIAI-2"].order == ["D-0006", "D-0007"]  # お知らせ, then the registration notice
     nothing = render_pdf([])
     assert nothing.pages == 0 and nothing.pdf.startswith(b"%PDF")
+
+
+def test_a_large_run_in_numbered_files_keeps_postal_order(fonts, tmp_path):
+    docs = sample_documents()
+    files = write_pdfs(docs, tmp_path / "out", per_file=3)
+    assert [p.name for p, _ in files] == ["issuance-0001.pdf", "issuance-0002.pdf", "issuance-0003.pdf"]
+    assert [r.pages for _, r in files] == [3, 3, 2] and all(p.read_bytes().startswith(b"%PDF") for p, _ in files)
+    assert [i for _, r in files for i in r.order] == render_pdf(docs).order
 
 
 def test_form_choice_and_bad_forms(fonts):

@@ -297,46 +297,13 @@ class _Decider:
                     if d.kind == CERTIFICATE and d.issued >= self.app.date and (self.ends[d.id] is None or self.ends[d.id] > works):
                         self.replace(d.id, works, "R-I7d")
 
-        certificate = notice = None
-        trigger = None
-        reasons: list[str] = []
         ended = q.end is not None and day > q.end  # after the last day nothing is issued (R-I7c)
+        certificate = notice = trigger = None
+        reasons: list[str] = []
         if not ended and not any(d.issued >= day for d in held):  # a rerun the same day: already sent
             found = self.trigger(held)
-            if found is not None:
-                trigger, first, extra, current = found
-                end_check = q.end is None or first <= q.end
-                if end_check:
-                    reasons = self.reasons(first)
-                    if reasons:
-                        end = self.certificate_end(first)
-                        if end >= first:
-                            certificate = Period(first, end)
-                            self.rules_out.update(reasons)
-                            self.rules_out.add("R-I6c")
-                        else:
-                            self.warnings.append(f"no certificate: its end {end.isoformat()} would be before its first day {first.isoformat()}")
-                    elif not self.notice_already_held(current, first, trigger):
-                        end = self.notice_end(first)
-                        if end is None or end >= first:
-                            notice = Period(first, end)
-                            self.rules_out.add("R-I4c" if self.kouki else {"enrolment": "R-I4a", "change": "R-I4b", "renewal": "R-I4e"}[trigger])
-                            self.rules_out.add("R-I6d")
-                        else:
-                            self.warnings.append(f"no お知らせ: its end {end.isoformat()} would be before its first day {first.isoformat()}")
-                    if certificate or notice:
-                        self.rules_out.update(extra)
-                        self.rules_out.add("R-I6a")
-                        if self.kouki:
-                            self.rules_out.add("R-T3")
-                        if trigger == "renewal":
-                            self.replace(current.id, self.ends[current.id], "R-I7a")  # R-I7a: ends on its own end date
-                        elif trigger in ("change", "enrolment"):  # R-I7b: documents running into the new one end the day before
-                            for d in held:
-                                if self.ends[d.id] is None or self.ends[d.id] >= first:
-                                    self.replace(d.id, first - ONE_DAY, "R-I7b")
-        if certificate is None and notice is None:
-            trigger, reasons = None, []
+            if found is not None and (q.end is None or found[1] <= q.end):
+                trigger, certificate, notice, reasons = self.document(held, *found)
 
         # R-I3f: the application's fate (refused → cited even when nothing is sent).
         if self.app is not None and application is None:
@@ -361,6 +328,41 @@ class _Decider:
             rules=tuple(sorted(self.rules_out)), trigger=trigger, reasons=tuple(reasons if certificate else ()), application=application,
             warnings=tuple(self.warnings),
         )
+
+    def document(self, held: list[HeldDocument], trigger: str, first: dt.date, extra: tuple[str, ...], current: HeldDocument | None):  # noqa: ANN201
+        """The run's certificate or お知らせ for a trigger: a certificate when certificate-eligible
+        on the first day (R-I3), else an お知らせ (R-I4); its dates (R-I6c/d); what it replaces (R-I7a/b)."""
+        certificate = notice = None
+        reasons = self.reasons(first)
+        if reasons:
+            end = self.certificate_end(first)
+            if end >= first:
+                certificate = Period(first, end)
+                self.rules_out.update(reasons)
+                self.rules_out.add("R-I6c")
+            else:
+                self.warnings.append(f"no certificate: its end {end.isoformat()} would be before its first day {first.isoformat()}")
+        elif not self.notice_already_held(current, first, trigger):
+            end = self.notice_end(first)
+            if end is None or end >= first:
+                notice = Period(first, end)
+                self.rules_out.add("R-I4c" if self.kouki else {"enrolment": "R-I4a", "change": "R-I4b", "renewal": "R-I4e"}[trigger])
+                self.rules_out.add("R-I6d")
+            else:
+                self.warnings.append(f"no お知らせ: its end {end.isoformat()} would be before its first day {first.isoformat()}")
+        if certificate is None and notice is None:
+            return None, None, None, []
+        self.rules_out.update(extra)
+        self.rules_out.add("R-I6a")
+        if self.kouki:
+            self.rules_out.add("R-T3")
+        if trigger == "renewal":  # R-I7a: the renewed document ends on its own end date
+            self.replace(current.id, self.ends[current.id], "R-I7a")
+        elif trigger in ("change", "enrolment"):  # R-I7b: documents running into the new one end the day before
+            for d in held:
+                if self.ends[d.id] is None or self.ends[d.id] >= first:
+                    self.replace(d.id, first - ONE_DAY, "R-I7b")
+        return trigger, certificate, notice, reasons
 
     def trigger(self, held: list[HeldDocument]):  # noqa: ANN201
         """R-I6a: (trigger, first day, extra rules, current document) of the first that applies."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from pathlib import Path
 from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4
@@ -568,3 +569,17 @@ def render_per_member(documents: Iterable[PrintDocument]) -> dict[str, PrintResu
     for d in documents:
         by_member.setdefault(d.member.member_id, []).append(d)
     return {mid: render_pdf(sorted(docs, key=lambda d: (_KIND_ORDER.get(d.kind, 9), d.id)), order="given") for mid, docs in by_member.items()}
+
+
+def write_pdfs(documents: Iterable[PrintDocument], directory: Path, *, per_file: int = 5000, prefix: str = "issuance") -> list[tuple[Path, PrintResult]]:
+    """A large run as numbered PDFs of at most `per_file` pages, in postal-code order across
+    the files (reportlab holds a PDF's pages in memory until it is saved)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    ordered = postal_order(documents)
+    out = []
+    for n, start in enumerate(range(0, len(ordered), per_file), 1):
+        path = directory / f"{prefix}-{n:04d}.pdf"
+        with path.open("wb") as f:
+            out.append((path, render_pdf(ordered[start:start + per_file], order="given", output=f)))
+    return out
+
