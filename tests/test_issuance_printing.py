@@ -193,3 +193,22 @@ def test_pages_are_rendered_to_png_and_kept_as_artifacts(sample):
         png = (ARTIFACTS / f"{name}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page with content, not a blank one
     shutil.copy(path, ARTIFACTS / "sample-run.pdf")
+
+
+def test_the_issuance_benchmark_runs_at_a_small_size(fonts, tmp_path):
+    """`onshi bench issuance` (figures only; speed is never asserted)."""
+    from typer.testing import CliRunner
+
+    from onshi.interfaces.cli import app
+
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(app, ["bench", "issuance", "--members", "300", "--pages", "30", "--json", str(out), "-o", str(tmp_path / "b.pdf")])
+    assert result.exit_code == 0, result.output
+    import json
+
+    figures = {f["name"]: f for f in json.loads(out.read_text())["figures"]}
+    assert figures["decide_many (pure engine, 1 process)"]["requests"] == 300
+    assert figures["render_pdf (one PDF, postal-code order)"]["requests"] == 30
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")
+    result = CliRunner().invoke(app, ["bench", "issuance", "--print-only", "--pages", "10"])
+    assert result.exit_code == 0 and "decide_many" not in result.stdout
