@@ -137,7 +137,7 @@ def citations(rules: list[str], decision: Decision, policy: Policy) -> list[dict
         if entry is not None:
             item["notice"] = {
                 "title": entry.source.title,
-                "date": entry.source.date.isoformat(),
+                "date": entry.source.date.isoformat() if entry.source.date else None,
                 "issuer": entry.source.issuer,
                 "seed": entry.source.seed,
                 "in_force": {"from": entry.start.isoformat(), "to": entry.end.isoformat() if entry.end else None},

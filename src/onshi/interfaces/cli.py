@@ -30,6 +30,10 @@ from .cli_claims import bench_claims, claims_app  # noqa: E402
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
+from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
+
+app.add_typer(issuance_app, name="issuance")
+bench_app.command("issuance")(bench_issuance)
 from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
 from .cli_common import engine as _engine  # noqa: E402
 
@@ -241,7 +245,7 @@ def bench_decide(
     from ..bench.lookup import print_report
 
     _setup(database, today)
-    files = [Path(c) for c in cases] if cases else sorted(Path("tests/cases").glob("*.yaml"))
+    files = [Path(c) for c in cases] if cases else sorted(p for p in Path("tests/cases").glob("*.yaml") if not p.name.startswith("issuance"))
     if http:
         _engine().dispose()
     report = bench.run(config.database_url(), files, seed=seed, sample=sample, seconds=seconds, workers=workers, connections=connections, http=http)

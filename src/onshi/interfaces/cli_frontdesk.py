@@ -26,36 +26,46 @@ def _read(path: str) -> tuple[str, str]:
     return p.read_text(encoding="utf-8"), path
 
 
-def decide(case: Annotated[str, typer.Argument(help="a case file (YAML or JSON), or - for standard input")]) -> None:
-    """Decide one case: prints the decision as one JSON object (non-zero exit on a malformed case)."""
+def decide_file(case: str, decide_case, command: str, check: str) -> None:  # noqa: ANN001
+    """Read one case file (or - for stdin), print its decision as JSON; exit 2 naming the
+    field of a malformed case, 3 on a policy error. Shared by `onshi decide` and `onshi issuance decide`."""
     from ..domain.errors import InputError
-    from ..frontdesk.runner import decide_case, load_cases
+    from ..frontdesk.runner import load_cases
     from ..policy import PolicyError
 
     text, source = _read(case)
     try:
         data = load_cases(text, source)
         if isinstance(data, list):
-            raise InputError("case", "is a list; `onshi decide` takes one case (use `onshi cases check` for a test file)")
+            raise InputError("case", f"is a list; `{command}` takes one case (use `{check}` for a test file)")
         decision = decide_case(data)
     except InputError as exc:
         for e in exc.errors:
-            err.print(f"[red]error:[/red] {e.field}: {e.reason}")
+            err.print(f"[red]error:[/red] {e.field}: {e.reason}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     except PolicyError as exc:
-        err.print(f"[red]policy error:[/red] {exc}")
+        err.print(f"[red]policy error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
-    print(json.dumps(decision, ensure_ascii=False, indent=2))
+    print(json.dumps(decision, ensure_ascii=False, indent=2, default=str))
+
+
+def decide(case: Annotated[str, typer.Argument(help="a case file (YAML or JSON), or - for standard input")]) -> None:
+    """Decide one case: prints the decision as one JSON object (non-zero exit on a malformed case)."""
+    from ..frontdesk.runner import decide_case
+
+    decide_file(case, decide_case, "onshi decide", "onshi cases check")
 
 
 @cases_app.command("check")
 def check(files: Annotated[list[Path], typer.Argument(help="test files: YAML lists of cases with `expect`")]) -> None:
-    """Run test files; exits non-zero when a case does not match its `expect`."""
+    """Run test files; exits non-zero when a case does not match its `expect`. Files named
+    issuance-*.yaml are insurer issuance cases (ISSUANCE-CASES.md) and go to that engine."""
     from ..frontdesk.runner import check_file
+    from ..issuance.runner import check_file as check_issuance_file
 
     failed = total = 0
     for path in files:
-        for name, failures in check_file(path):
+        for name, failures in (check_issuance_file if path.name.startswith("issuance") else check_file)(path):
             total += 1
             if failures:
                 failed += 1

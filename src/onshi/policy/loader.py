@@ -25,15 +25,18 @@ class PolicyError(ValueError):
 @dataclass(frozen=True)
 class Source:
     key: str
-    title: str
-    date: dt.date
+    title: str  # as the notice prints it (a seed's title is checked against the seed)
+    date: dt.date | None  # None only for a public page that shows no date
     issuer: str
     seed: str | None = None
     public: bool = False
+    number: str | None = None  # the document number printed beside the title (日医発第2086号（保険）)
 
     def cite(self) -> str:
         where = f"（{self.seed}）" if self.seed else "（公開資料）"
-        return f"{self.issuer}「{self.title}」{self.date.isoformat()}{where}"
+        number = f"（{self.number}）" if self.number else ""
+        date = self.date.isoformat() if self.date else ""
+        return f"{self.issuer}「{self.title}」{number}{date}{where}"
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,11 @@ class Policy:
             where = f"{path.name}: source {key}"
             if not isinstance(value, dict) or not value.get("title") or not value.get("issuer"):
                 raise PolicyError(f"{where}: needs title, issuer and date")
-            sources[key] = Source(key, value["title"], _date(value.get("date"), where), value["issuer"], value.get("seed"), bool(value.get("public")))
+            if value.get("date") is None and not value.get("public"):
+                raise PolicyError(f"{where}: needs a date (only a public page may have none)")
+            sources[key] = Source(
+                key, value["title"], _date(value.get("date"), where), value["issuer"], value.get("seed"), bool(value.get("public")), value.get("number")
+            )
         rules = {}
         for name, parts in raw_rules.items():
             rule_id, description, entries = "", "", []

@@ -87,7 +87,7 @@ OPERATION = {"acquisition": "資格取得", "change": "資格変更", "loss": "�
 CARD_ERROR = CARD_ERRORS
 
 # policy scope values (制度カレンダー)
-POLICY_INSURERS = {"all": "全保険者", "kokuho": "国民健康保険", "kouki": "後期高齢者医療", "kyokai": "協会けんぽ", "kumiai": "健康保険組合", "kyosai": "共済組合"}
+POLICY_INSURERS = {"all": "全保険者", "kokuho": "国民健康保険", "kouki": "後期高齢者医療", "kyokai": "協会けんぽ", "kumiai": "健康保険組合", "kyosai": "共済組合", "senin": "船員保険"}
 POLICY_DOCUMENTS = {"expired_insurance_card": "期限切れの健康保険証", "notice_only": "資格情報のお知らせのみ"}
 POLICY_NAMES = {
     "interim_acceptance": "暫定的な取扱い（期限切れの保険証・お知らせのみ）",
@@ -100,6 +100,13 @@ POLICY_NAMES = {
     "paper_facility_documents": "紙レセプト施設で資格確認に使えるもの",
     "certificate_max_years": "資格確認書の有効期間の上限",
     "registration_deadline_days": "保険者のシステム登録期限（届出から）",
+    # insurer issuance (ISSUANCE.md)
+    "issuance_options": "資格確認書の有効期限の決め方（保険者の設定がないとき）",
+    "renewal_window": "資格確認書・お知らせの更新を送る時期",
+    "kouki_enrolment_lead": "75歳で後期に加入する人への送付月",
+    "grace_certificate_lead": "電子証明書等の猶予が終わる人への資格確認書",
+    "notice_annual_end": "70歳以上のお知らせの有効期限",
+    "kouki_split": "令和8年8月以降の後期高齢者（年齢を数える日・申請）",
 }
 POLICY_UNITS = {"grace_months": "か月", "alert_months": "か月", "medical_consent_hours": "時間", "certificate_max_years": "年", "registration_deadline_days": "日"}
 POLICY_VALUE_KEYS = {
@@ -107,6 +114,9 @@ POLICY_VALUE_KEYS = {
     "insurer": "保険者番号", "insurer_check_digit": "検証番号が必要な場合", "fill": "記号・番号の埋め字",
     "employee": "被用者保険", "kouki": "後期高齢者医療", "kokuho": "国民健康保険",
     "automatic_age": "職権交付", "others": "それ以外の者",
+    "annual_end": "毎年の期限日", "certificate_years": "年数", "certificate_until": "全員の期限日", "certificate_to_all": "全員に交付",
+    "months_before_end_month": "期限の月の何か月前から", "months_before": "何か月前から", "months_before_grace_end_month": "猶予の終わる月の何か月前から",
+    "age_on": "年齢を数える日", "granted": "交付する申請",
 }
 POLICY_VALUE_WORDS = {
     "printed": "券面記載の日", "none": "交付しない", "without_usable_card": "マイナ保険証を使えない者のみ",
