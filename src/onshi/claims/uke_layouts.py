@@ -58,8 +58,13 @@ class Layout:
     complete: bool = True  # False: fields after the listed ones are not known (no upper bound on the count)
     positions: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
+    required: tuple[int, ...] = field(default=(), compare=False, repr=False)  # positions always recorded (after the type)
+    dates: tuple[int, ...] = field(default=(), compare=False, repr=False)  # positions of 年月 / 年月日 fields
+
     def __post_init__(self) -> None:
         self.positions.update({f.key: i for i, f in enumerate(self.fields)})
+        object.__setattr__(self, "required", tuple(i for i, f in enumerate(self.fields) if i and f.req == "M"))
+        object.__setattr__(self, "dates", tuple(i for i, f in enumerate(self.fields) if f.mode in ("YM", "YMD")))
 
     @property
     def count(self) -> int:
@@ -86,8 +91,8 @@ class LayoutSet:
     header: str  # the file's first record: IR (医科), UK (歯科), YK (調剤)
     claim_start: str  # the record that opens a claim: RE, or IR for 歯科 (one IR per claim)
     # Detail records that carry 点数 and 回数 (the HO 合計点数 check) and 31 day columns
-    # (the care days when a claim has no JD): record → (点数 key, 回数 key, index of day 1).
-    details: dict[str, tuple[str, str, int]]
+    # (the care days when a claim has no JD): record → 0-based positions of 点数, 回数, day 1.
+    details: dict[str, tuple[int, int, int]]
 
     @property
     def era(self) -> bool:
@@ -617,7 +622,7 @@ def _set(table: str, revision: str, records: dict[str, Layout]) -> LayoutSet:
     header = {MEDICAL: "IR", DENTAL: "UK", PHARMACY: "YK"}[table]
     # 調剤 points are spread over CZ/KI/SH with 公費 splits: not checked against HO, no day columns.
     with_points = {MEDICAL: ("SI", "IY", "TO"), DENTAL: ("SS", "SI", "IY", "TO"), PHARMACY: ()}[table]
-    details = {r: ("points", "count", records[r].index("day_1")) for r in with_points}
+    details = {r: (records[r].index("points"), records[r].index("count"), records[r].index("day_1")) for r in with_points}
     return LayoutSet(table, revision, records, header, "IR" if table == DENTAL else "RE", details)
 
 

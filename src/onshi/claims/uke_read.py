@@ -303,21 +303,26 @@ class _Reader:
     def _check(self, record: Record, *, soft: frozenset[str] = frozenset()) -> L.Layout | None:
         """Every field of an interpreted record: mode, width, required. `soft`: required fields
         whose absence is only a warning."""
+        era = self.layouts.era if self.layouts else False
+        layout = self.layouts.records.get(record.type) if self.layouts else None
+        if layout is not None and _record_pattern(layout, era).fullmatch(record.text) and _dates_valid(layout, record, era):
+            return layout  # the common case: one match in C; the field by field check below names what is wrong
         layout = self._layout(record)
         if layout is None:
             return None
-        era = self.layouts.era if self.layouts else False
         fields = record.fields
-        for i in range(1, layout.count):
-            value = fields[i] if i < len(fields) else ""
-            f = layout.fields[i]
-            if not value:
-                if f.req == "M" and f.key not in soft:  # the caller tells of a soft one
+        size = len(fields)
+        for i in layout.required:
+            if i >= size or not fields[i]:
+                f = layout.fields[i]
+                if f.key not in soft:  # the caller tells of a soft one
                     self.problems.error(record.line, f"{record.type} {f.label} (field {i + 1}) is empty; it is always recorded")
-                continue
-            problem = _field_problem(f, value, era)
+        specs = layout.fields
+        for i in [i for i, value in enumerate(fields[1:layout.count], start=1) if value]:
+            value = fields[i]
+            problem = _field_problem(specs[i], value, era)
             if problem:
-                self.problems.error(record.line, f"{record.type} {f.label} (field {i + 1}) '{value[:40]}' {problem}")
+                self.problems.error(record.line, f"{record.type} {specs[i].label} (field {i + 1}) '{value[:40]}' {problem}")
         return layout
 
     def _warn(self, line: int, message: str, into: list[FieldError] | None = None) -> None:
@@ -614,31 +619,91 @@ class _Reader:
 
     def _details(self, body: list[Record], last: int, *, need_days: bool) -> tuple[int | None, tuple[int, ...]]:
         """Σ 点数 × 回数 over the detail records that carry 点数 (None when none does), and the
-        days their day columns mark (only when the claim has no JD)."""
-        details = self.layouts.details if self.layouts else {}
+        days their day columns mark (only when the claim has no JD). Also each body record's
+        field count (unknown types were told of in _groups)."""
+        assert self.layouts is not None
+        details, records = self.layouts.details, self.layouts.records
         total: int | None = None
         days: set[int] = set()
-        records = self.layouts.records if self.layouts else {}
         for r in body:
-            spec = details.get(r.type)
-            if spec is None:
-                if r.type in records:
-                    self._layout(r)  # the field count; unknown types were told of in _groups
-                continue
-            layout = self._layout(r)
+            layout = records.get(r.type)
             if layout is None:
                 continue
+            spec = details.get(r.type)
+            if spec is None:
+                self._layout(r)
+                continue
             fields = r.fields
-            p_i, c_i, day_1 = layout.index(spec[0]), layout.index(spec[1]), spec[2]
-            points = _int(fields[p_i]) if p_i < len(fields) else None
-            if points is not None:
-                count = _int(fields[c_i]) if c_i < len(fields) else None
-                total = (total or 0) + points * (count if count is not None else 1)
+            size = len(fields)
+            if size > layout.count:
+                self._layout(r)  # names the count
+            p_i, c_i, day_1 = spec
+            points = fields[p_i] if p_i < size else ""
+            if points and points.isascii() and points.isdigit():
+                count = fields[c_i] if c_i < size else ""
+                total = (total or 0) + int(points) * (int(count) if count.isascii() and count.isdigit() else 1)
             if need_days:
                 for d, value in enumerate(fields[day_1:day_1 + 31], start=1):
                     if value and d <= last:
                         days.add(d)
         return total, tuple(sorted(days))
+
+
+_X = r"[\x20-\x2b\x2d-\x7e]"  # 英数: printable ASCII but the comma
+_K = r"[^\x00-\x7f\uff61-\uff9f]"  # 漢字: full-width (no ASCII, no half-width katakana)
+_DIGIT = "[0-9]"
+_PATTERNS: dict[tuple[int, bool], re.Pattern] = {}
+
+
+def _record_pattern(layout: L.Layout, era: bool) -> re.Pattern:
+    """One regular expression for a whole record of `layout`: modes, widths and required
+    fields, trailing empty fields present or absent. A line it matches is valid but for the
+    calendar dates (`_dates_valid`)."""
+    key = (id(layout), era)
+    pattern = _PATTERNS.get(key)
+    if pattern is None:
+        parts = [_field_pattern(f, era) for f in layout.fields[1:]]
+        last_required = max(layout.required, default=0)
+        head = "".join("," + p for p in parts[:last_required])
+        tail = ""
+        for p in reversed(parts[last_required:]):
+            tail = f"(?:,{p}{tail})?"
+        pattern = _PATTERNS[key] = re.compile(re.escape(layout.record) + head + tail)
+    return pattern
+
+
+def _field_pattern(f: L.Field, era: bool) -> str:
+    width, fixed, mode = f.width, f.fixed, f.mode
+    if mode in ("YM", "YMD"):
+        width, fixed, mode = {("YM", True): 5, ("YM", False): 6, ("YMD", True): 7, ("YMD", False): 8}[(mode, era)], True, "N"
+
+    def repeat(char: str, n: int | None) -> str:
+        low = 1 if f.required else 0
+        if n is None:
+            return f"{char}{'+' if low else '*'}"
+        if fixed:
+            return f"{char}{{{n}}}" if low else f"(?:{char}{{{n}}})?"
+        return f"{char}{{{low},{n}}}"
+
+    half = None if width is None else width // 2
+    if mode == "N":
+        return repeat(_DIGIT, width)
+    if mode == "X":
+        return repeat(_X, width)
+    if mode == "K":
+        return repeat(_K, half)
+    return f"(?:{repeat(_X, width)}|{repeat(_K, half)})"
+
+
+def _dates_valid(layout: L.Layout, record: Record, era: bool) -> bool:
+    fields = record.fields
+    for i in layout.dates:
+        if i < len(fields) and fields[i]:
+            try:
+                (parse_month_field if layout.fields[i].mode == "YM" else parse_date_field)(fields[i], "", era=era)
+            except InputError:
+                return False
+    return True
 
 
 def _field_problem(f: L.Field, value: str, era: bool) -> str | None:
@@ -682,6 +747,8 @@ _LABELS = {label: key for key, label in codes.REMARK_LABELS.items()}
 
 def _remarks(cos: list[Record], layouts: L.LayoutSet, problems: Problems) -> Remarks | None:
     """R-E1 remarks from the CO free-text records that follow a 「不詳」 one."""
+    if not cos:
+        return None
     layout = layouts.records.get("CO")
     if layout is None or "comment_code" not in layout.positions or "text" not in layout.positions:
         return None

@@ -23,6 +23,7 @@ from typing import Sequence
 from ..domain import charset
 from ..domain.names import KANJI_VARIANTS
 from ..domain.numbers import InsurerNumber, normalise_insurer_number
+from ..domain.wareki import to_gyymm
 from . import uke_codes as codes
 from . import uke_layouts as L
 from .models import Claim, FacilityHeader, Numbers, Remarks
@@ -125,12 +126,14 @@ def encode(text: str) -> bytes:
 def write(header: FacilityHeader, claims: Sequence[Claim]) -> str:
     """The UKE text (CRLF) of one facility's claims for one billing month and review body,
     in the current revision."""
-    layouts = L.current(header.table)
+    # Claims read from an H30 file are written back as they were: 和暦, without SN (the header follows them).
+    era = bool(claims) and all(records_era(c) for c in claims)
+    layouts = L.layout_set(header.table, era=era) if era else L.current(header.table)
     lines = [header_line(header, layouts)]
     payers = points = 0
     rerouted = False
     for n, claim in enumerate(claims, start=1):
-        written = claim_lines(claim.with_kind(), claim.receipt_no or n, header=header)
+        written = claim_lines(claim.with_kind(), claim.receipt_no or n, header=header, layouts=layouts)
         lines.extend(written.lines)
         payers += written.payers
         points += written.points
@@ -146,7 +149,8 @@ def header_line(header: FacilityHeader, layouts: L.LayoutSet) -> str:
     return line(layout, {
         "payer": header.payer, "prefecture": header.prefecture, "table": layouts.table, "facility_code": header.code7,
         "facility_name": cut(jis_text(header.name), layout.fields[layout.index("facility_name")].width),
-        "billing_month": _month(header.billing_month), "volume": codes.FIRST_VOLUME, "phone": _ascii_field(header.phone, 15),
+        "billing_month": to_gyymm(header.billing_month) if layouts.era else _month(header.billing_month), "volume": codes.FIRST_VOLUME,
+        "phone": _ascii_field(header.phone, 15),
     })
 
 
@@ -157,12 +161,24 @@ class Written:
         self.lines, self.payers, self.points = lines, payers, points
 
 
-def claim_lines(claim: Claim, receipt_no: int, *, header: FacilityHeader | None = None) -> Written:
-    table = (header.table if header else claim.facility_code[2:3]) or L.MEDICAL
-    layouts = L.current(table if table in L.TABLE_NAMES else L.MEDICAL)
+def claim_lines(claim: Claim, receipt_no: int, *, header: FacilityHeader | None = None, layouts: L.LayoutSet | None = None) -> Written:
+    if layouts is None:
+        table = (header.table if header else claim.facility_code[2:3]) or L.MEDICAL
+        layouts = L.current(table if table in L.TABLE_NAMES else L.MEDICAL)
     if claim.records:
-        return _patched(claim, receipt_no, layouts)
+        return _patched(claim, receipt_no, L.layout_set(layouts.table, era=True) if records_era(claim) else layouts)
+    if layouts.era:
+        layouts = L.current(layouts.table)
     return _generated(claim, receipt_no, layouts, header)
+
+
+def records_era(claim: Claim) -> bool:
+    """Whether a claim read from a file was written in 和暦 (an H30 file): its RE 診療年月."""
+    for record in claim.records:
+        if record.startswith("RE,"):
+            fields = record.split(",", 4)
+            return len(fields) > 3 and len(fields[3]) == 5
+    return False
 
 
 def benefit_ratio(claim: Claim) -> str:
@@ -303,8 +319,7 @@ def _restrict_days(records: list[Record], layouts: L.LayoutSet, days: set[int], 
             counted[r.field(1)] = sum(r.field(d + 1) == "1" for d in range(1, 32))
         spec = layouts.details.get(r.type)
         if spec is not None:
-            layout = R[r.type]
-            p_i, c_i, day_1 = layout.index(spec[0]), layout.index(spec[1]), spec[2]
+            p_i, c_i, day_1 = spec
             values = [r.field(day_1 + d - 1) for d in range(1, 32)]
             if any(values):
                 left = [(v if d in days else "") for d, v in enumerate(values, start=1)]

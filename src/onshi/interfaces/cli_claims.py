@@ -255,3 +255,19 @@ def bench_claims(
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
             json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+def bench_uke(
+    claims: Annotated[int, typer.Option("--claims", "-n", help="claims in the generated 医科 file")] = 100_000,
+    seed: Annotated[int, typer.Option(help="random seed of the generated file")] = 1,
+    repeat: Annotated[int, typer.Option(help="runs of each step; the best is reported")] = 2,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+) -> None:
+    """Claim files: read and write MB/s and claims/s on a generated 医科 file with detail records, against decode+split."""
+    from ..bench import uke as bench
+
+    report = bench.run(claims=claims, seed=seed, repeat=repeat, progress=err)
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
