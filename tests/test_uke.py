@@ -164,6 +164,10 @@ def test_ho_points_against_the_detail_records_is_a_warning():
         (DENTAL_H30, 3, DENTAL_H30[3], "line 3: HO between IR and RE"),
         (DENTAL_H30, 2, DENTAL_H30[2], "line 2: RE must follow its claim's IR"),
         (PHARMACY_R04, 2, PHARMACY_R04[1].replace(",4116,", ",1116,"), "line 2: RE レセプト種別 (field 3) '1116' is not a 調剤 claim"),
+        (DENTAL_R04, 2, DENTAL_R04[1].replace(",1234567,", ",1234568,"), "line 2: IR 医療機関コード (field 5) '1234568' differs from the UK"),
+        (MEDICAL_R04, 2, MEDICAL_R04[1].replace(",山田　太郎,1,", ",山田　太郎,3,"), "line 2: RE 男女区分 (field 6) '3' is not 1 (男) or 2 (女)"),
+        (MEDICAL_H30, 2, MEDICAL_H30[1].replace(",3550307,70,", ",3550307,170,"), "line 2: RE 給付割合 (field 8) 170 is more than 100"),
+        (MEDICAL_R04, 3, MEDICAL_R04[2].replace(",2,366,", ",32,366,"), "line 3: HO 診療実日数 (field 5) 32 is more than the days"),
     ],
 )
 def test_what_the_specification_forbids_is_refused_with_line_and_field(sample, n, new, expected):
@@ -516,3 +520,15 @@ def test_claims_read_from_any_file_are_written_back_as_they_were(name):
         else:  # an SN added after HO/KO
             assert [r.type for r in after.records].count("SN") == 1 and after.claim.confirm_code == "02"
     assert [p.claim.points for p in again.claims] == [p.claim.points for p in doc.claims]
+
+
+def test_cli_read_prints_the_claims_and_warnings(tmp_path):
+    path = tmp_path / "RECEIPTS.UKE"
+    path.write_bytes(sample_bytes(DENTAL_H30, eof=True))
+    result = CliRunner().invoke(app, ["claims", "read", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1331234567 麹町歯科医院  請求年月 2019-02  審査支払機関 1  2 件  (歯科 H30, 和暦, cp932)" in result.stdout
+    assert "RE    2  3112  2019-01  佐藤 大介  06130512 21212-21  2日(JDなし) 562点  SN 01" in result.stdout
+    path.write_bytes(sample_bytes(MEDICAL_H30))
+    result = CliRunner().invoke(app, ["claims", "read", str(path)])
+    assert "warning: line 21: HO 番号 (field 4) empty" in result.output

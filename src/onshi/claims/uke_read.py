@@ -37,7 +37,7 @@ from .models import (
     parse_loose_date,
     single_kind,
 )
-from .uke_file import CRLF, LF, Problems, Record, UkeFormatError, UkeText, parse
+from .uke_file import CRLF, LF, Problems, Record, UkeFormatError, UkeText, gc_paused, parse
 from .uke_write import set_confirm
 
 MAX_CLAIM_WARNINGS = 20
@@ -131,9 +131,12 @@ class UkeDocument:
 def read(data: bytes | str) -> UkeDocument:
     """Parse a UKE file. Raises UkeFormatError (line-numbered, capped) when it is malformed."""
     problems = Problems()
-    text = parse(data, problems)
-    doc = _Reader(text, problems).read()
-    problems.raise_if_errors()
+    with gc_paused():
+        text = parse(data, problems)
+        doc = _Reader(text, problems).read()
+        problems.raise_if_errors()
+        for record in text.records:  # the split fields were for reading: the text is what is kept
+            record._fields = None
     assert doc is not None
     doc.warnings, doc.warning_count = problems.warnings, problems.warning_count
     return doc
@@ -364,8 +367,8 @@ class _Reader:
         body: list[Record] = []
         for r in group:
             if r is re_rec or (r.type == "IR" and layouts.table == L.DENTAL):
-                if r.type == "IR":
-                    self._check(r)
+                if r.type == "IR" and self._check(r):
+                    self._same_facility(r)
                 continue
             by_type.setdefault(r.type, []).append(r)
             position = _HEAD.get(r.type)
@@ -417,6 +420,8 @@ class _Reader:
             if missing:
                 self._warn(ho.line, f"HO {' and '.join(missing)} empty: the review cannot match this claim to a qualification", warnings)
             days_count = _int(ho.field(layout.index("days")))
+            if days_count is not None and days_count > 31 and layouts.table != L.PHARMACY:  # 調剤: 処方箋受付回数
+                problems.error(ho.line, f"HO 診療実日数 (field 5) {days_count} is more than the days of a month")
             points = _int(ho.field(layout.index("points")))
             amount = _int(ho.field(layout.index("copay_amount")))
         publics = []
@@ -497,6 +502,12 @@ class _Reader:
         name = _nfkc(re_rec.field(layouts.records["RE"].index("name")))
         sex = re_rec.field(layouts.records["RE"].index("sex")).strip()
         ratio = _int(re_rec.field(layouts.records["RE"].index("benefit_ratio")))
+        if sex not in codes.SEXES:
+            problems.error(re_rec.line, f"RE 男女区分 (field 6) '{sex}' is not 1 (男) or 2 (女)")
+        if ratio is not None and ratio > 100:
+            problems.error(re_rec.line, f"RE 給付割合 (field 8) {ratio} is more than 100 (percent)")
+        if problems.error_count > before:
+            return None
         receipt_no = _int(re_rec.field(1)) or 0
         if receipt_no in self.receipt_numbers:
             problems.error(re_rec.line, f"RE レセプト番号 (field 2) {receipt_no} is used twice in the file")
@@ -513,7 +524,7 @@ class _Reader:
             symbol=symbol,
             branch=branch,
             care_days=care_days,
-            copay_percent=100 - ratio if ratio is not None and ratio <= 100 else _default_copay(single_kind(kind)),
+            copay_percent=100 - ratio if ratio is not None else _default_copay(single_kind(kind)),
             points=points or 0,
             copay_amount=amount,
             kana=_nfkc(re_rec.field(layouts.records["RE"].index("kana_name"))) or (remarks.kana if remarks else None),
@@ -561,6 +572,18 @@ class _Reader:
         if points != expected_points:
             problems.error(go.line, f"GO 総合計点数 (field 3) {points} differs from the sum of the claims' HO 合計点数 "
                                     f"(the first KO's without HO): {expected_points}")
+
+    def _same_facility(self, ir: Record) -> None:
+        """歯科: each claim's IR names the facility and billing month of the file's UK."""
+        layouts = self.layouts
+        assert layouts is not None
+        uk, layout = self.text.records[0], layouts.records["IR"]
+        uk_layout = layouts.records[layouts.header]
+        for key in ("payer", "prefecture", "table", "facility_code", "billing_month"):
+            i = layout.index(key)
+            if ir.field(i) != uk.field(uk_layout.index(key)):
+                self.problems.error(ir.line, f"IR {layout.fields[i].label} (field {i + 1}) '{ir.field(i)}' differs from the UK record's "
+                                             f"'{uk.field(uk_layout.index(key))}' (one facility and billing month per file)")
 
     def _re_values(self, re_rec: Record) -> tuple[dt.date | None, dt.date | None, str]:
         layouts, problems = self.layouts, self.problems
@@ -633,7 +656,7 @@ class _Reader:
             if spec is None:
                 self._layout(r)
                 continue
-            fields = r.fields
+            fields = r.text.split(",")  # not kept on the record: a file has millions of these
             size = len(fields)
             if size > layout.count:
                 self._layout(r)  # names the count

@@ -27,7 +27,7 @@ from ..domain.wareki import to_gyymm
 from . import uke_codes as codes
 from . import uke_layouts as L
 from .models import Claim, FacilityHeader, Numbers, Remarks
-from .uke_file import CRLF, Record
+from .uke_file import CRLF, Record, gc_paused
 
 # Unicode forms that CP932 spells differently (the JIS character is the same).
 _CP932_FORMS = str.maketrans({"〜": "～", "−": "－", "—": "―", "‖": "∥", "¢": "￠", "£": "￡", "¬": "￢", "¦": "￤"})
@@ -106,12 +106,16 @@ def _date(day: dt.date) -> str:
 
 
 def line(layout: L.Layout, values: dict[str, object]) -> str:
-    """A record with every field of its layout (empty ones keep their commas)."""
-    return ",".join(layout.record if f.key == "record" else _text(values.get(f.key)) for f in layout.fields)
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    """A record with every field of its layout (empty ones keep their commas); keys the layout
+    does not have are left out."""
+    fields = [""] * layout.count
+    fields[0] = layout.record
+    positions = layout.positions
+    for key, value in values.items():
+        i = positions.get(key)
+        if i and value is not None:
+            fields[i] = str(value)
+    return ",".join(fields)
 
 
 def encode(text: str) -> bytes:
@@ -126,6 +130,11 @@ def encode(text: str) -> bytes:
 def write(header: FacilityHeader, claims: Sequence[Claim]) -> str:
     """The UKE text (CRLF) of one facility's claims for one billing month and review body,
     in the current revision."""
+    with gc_paused():
+        return _write(header, claims)
+
+
+def _write(header: FacilityHeader, claims: Sequence[Claim]) -> str:
     # Claims read from an H30 file are written back as they were: 和暦, without SN (the header follows them).
     era = bool(claims) and all(records_era(c) for c in claims)
     layouts = L.layout_set(header.table, era=era) if era else L.current(header.table)
