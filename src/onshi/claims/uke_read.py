@@ -37,7 +37,7 @@ from .models import (
     parse_loose_date,
     single_kind,
 )
-from .uke_file import CRLF, LF, Problems, Record, UkeFormatError, UkeText, gc_paused, parse
+from .uke_file import CRLF, Problems, Record, UkeFormatError, UkeText, gc_paused, parse
 from .uke_write import set_confirm
 
 MAX_CLAIM_WARNINGS = 20
@@ -412,9 +412,6 @@ class _Reader:
             insurer = normalise_insurer_number(raw_insurer)
             if insurer and not re.fullmatch(r"\d{6}|\d{8}", insurer):
                 problems.error(ho.line, f"HO 保険者番号 (field 2) '{raw_insurer}' must be 8 digits (6 for 国保, right-aligned with spaces)")
-            elif insurer and len(raw_insurer) != 8:
-                self._warn(ho.line, f"HO 保険者番号 (field 2) '{raw_insurer}' is not written in 8 (a 6-digit 国保 number is right-aligned "
-                                    "with two spaces)", warnings)
             symbol, number = _compact(ho.field(layout.index("symbol"))), _compact(ho.field(layout.index("number")))
             missing = [label for label, value in (("保険者番号 (field 2)", insurer), ("番号 (field 4)", number)) if not value]
             if missing:
@@ -818,4 +815,4 @@ def _trailer_counts(claims: list[ParsedClaim]) -> tuple[int, int]:
     return total, points
 
 
-__all__ = ["ParsedClaim", "UkeDocument", "UkeFormatError", "read", "record_dict", "parse_month_field", "parse_date_field", "LF"]
+__all__ = ["ParsedClaim", "UkeDocument", "UkeFormatError", "read", "record_dict", "parse_month_field", "parse_date_field"]
