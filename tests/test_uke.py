@@ -20,7 +20,7 @@ from onshi.domain import charset
 from onshi.interfaces.cli import app
 
 from uke_samples import (
-    COUNTS, DENTAL_H30, DENTAL_R04, MEDICAL_H30, MEDICAL_R04, PHARMACY_H30, PHARMACY_R04, SAMPLES, VARIANTS, jd, rec, sample_bytes,
+    COUNTS, DENTAL_H30, DENTAL_R04, MEDICAL_H30, MEDICAL_R02, MEDICAL_R04, PHARMACY_H30, PHARMACY_R04, SAMPLES, VARIANTS, jd, rec, sample_bytes,
 )
 
 MAY, JUNE = dt.date(2026, 5, 1), dt.date(2026, 6, 1)
@@ -95,6 +95,15 @@ def test_medical_r04_sn_jd_mf_four_ko_and_an_unknown_record():
     zz = next(r for r in doc.claims[3].records if r.type == "ZZ")
     assert zz.text == "ZZ,1,future record"  # kept whole, in place
     assert [f"{w.field}: {w.reason}" for w in doc.warnings] == ["line 35: unknown record type 'ZZ' for 医科 R04: kept as it is"]
+
+
+def test_medical_r02_is_read_with_the_r02_layouts():
+    doc = uke.read(sample_bytes(MEDICAL_R02, eof=True))
+    assert (doc.layouts.revision, doc.era, doc.header.billing_month) == ("R02", False, dt.date(2021, 10, 1))
+    assert [p.claim.days_source for p in doc.claims] == ["JD", "details", "JD", "JD"]
+    too_early = [line.replace(",202109,", ",202108,") for line in MEDICAL_R02]  # SN/JD/MF only from 2021-09 care
+    assert "line 4: SN may be recorded only for care from 2021-09 (令和3年9月診療分); this claim is for 2021-08" in errors_of(
+        "\r\n".join(too_early) + "\r\n")
 
 
 def test_dental_files_start_with_uk_and_repeat_ir_per_claim():

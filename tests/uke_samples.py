@@ -213,8 +213,14 @@ PHARMACY_R04 = [
     rec("4", "GO", {2: 1, 3: 312, 4: 99}),
 ]
 
+# ---------------------------------------------------------------- 医科 R02 (西暦): a 2021-10 billing (R02 in force),
+# care 2021-09 (the first month SN/JD/MF may be recorded)
+
+MEDICAL_R02 = [line.replace(",202606,", ",202110,").replace(",202605,", ",202109,").replace(",20260512,", ",20210912,")
+               for line in MEDICAL_R04]
+
 SAMPLES = {
-    "medical_h30": MEDICAL_H30, "medical_r04": MEDICAL_R04, "dental_h30": DENTAL_H30, "dental_r04": DENTAL_R04,
+    "medical_h30": MEDICAL_H30, "medical_r02": MEDICAL_R02, "medical_r04": MEDICAL_R04, "dental_h30": DENTAL_H30, "dental_r04": DENTAL_R04,
     "pharmacy_h30": PHARMACY_H30, "pharmacy_r04": PHARMACY_R04,
 }
 
