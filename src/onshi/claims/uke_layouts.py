@@ -157,6 +157,73 @@ total_points      総合計点数                           M N  10
 volume            マルチボリューム識別情報             M N  2 fix
 """)
 
+# ---------------------------------------------------------------- rows several tables share
+
+# HO: the numbers (1–4 after the type) are the same in every 点数表.
+_HO_NUMBERS = """
+insurer_number    保険者番号                           M X  8 fix
+symbol            被保険者証（手帳）等の記号           C XK 38
+number            被保険者証（手帳）等の番号           M XK 38
+"""
+_HO_DAYS_POINTS = """
+days              診療実日数                           M N  2
+points            合計点数                             M N  8
+"""
+_MEALS = """
+meals             食事療養・生活療養回数               C N  2
+meal_amount       食事療養・生活療養合計金額           C N  8
+"""
+_HO_CERTIFICATE = """
+occupational      職務上の事由                         C N  1
+certificate       証明書番号                           C N  3
+"""
+_REDUCTION = """
+reduction_class   減免区分                             C N  1
+reduction_ratio   減額割合                             C N  3
+reduction_amount  減額金額                             C N  6
+"""
+_KO_HEAD = """
+payer_number      負担者番号                           M X  8 fix
+recipient_number  受給者番号                           C N  7
+optional_benefit  任意給付区分                         C N  1
+"""
+# The first fields of SI, IY and TO (医科 and 歯科); the code's name differs.
+_DETAIL_HEAD = """
+care_class        診療識別                             C N  2
+payer_class       負担区分                             M X  1 fix
+"""
+_POINTS_COUNT = """
+points            点数                                 C N  7
+count             回数                                 M N  3
+"""
+def _facility(code: str) -> str:
+    """The facility's rows of IR, UK and YK: 審査支払機関, 都道府県, 点数表 and its code."""
+    return f"""
+payer             審査支払機関                         M N  1 fix
+prefecture        都道府県                             M N  2 fix
+table             点数表                               M N  1 fix
+facility_code     {code}                               M N  7 fix
+"""
+
+
+def _re_head(month: str) -> str:
+    """RE 2–8, the same in every 点数表 but for the name of the month (診療年月, 調剤年月)."""
+    return f"""
+receipt_no        レセプト番号                         M N  6
+receipt_kind      レセプト種別                         M N  4 fix
+care_month        {month}                              M YM -
+name              氏名                                 M XK 40
+sex               男女区分                             M N  1 fix
+birth_date        生年月日                             M YMD -
+benefit_ratio     給付割合                             C N  3
+"""
+
+
+SJ = _record("SJ", "症状詳記", """
+detail_class      症状詳記区分                         C N  2
+text              症状詳記データ                       M K  2400
+""")
+
 # ---------------------------------------------------------------- 医科 (RECEIPTC.UKE), R04
 
 _DEPARTMENTS = "\n".join(
@@ -166,25 +233,14 @@ _DEPARTMENTS = "\n".join(
 )
 
 MEDICAL_R04 = {
-    "IR": _record("IR", "医療機関情報", """
-payer             審査支払機関                         M N  1 fix
-prefecture        都道府県                             M N  2 fix
-table             点数表                               M N  1 fix
-facility_code     医療機関コード                       M N  7 fix
+    "IR": _record("IR", "医療機関情報", _facility("医療機関コード"), """
 reserved_6        予備                                 - N  2
 facility_name     医療機関名称                         M K  40
 billing_month     請求年月                             M YM -
 volume            マルチボリューム識別情報             M N  2 fix
 phone             電話番号                             O X  15
 """),
-    "RE": _record("RE", "レセプト共通", """
-receipt_no        レセプト番号                         M N  6
-receipt_kind      レセプト種別                         M N  4 fix
-care_month        診療年月                             M YM -
-name              氏名                                 M XK 40
-sex               男女区分                             M N  1 fix
-birth_date        生年月日                             M YMD -
-benefit_ratio     給付割合                             C N  3
+    "RE": _record("RE", "レセプト共通", _re_head("診療年月"), """
 admission_date    入院年月日                           C YMD -
 ward              病棟区分                             C X  8
 copay_class       一部負担金・食事療養費・生活療養費標準負担額区分 C N 1
@@ -202,35 +258,17 @@ billing_info      請求情報                             O XK 40
 kana_name         カタカナ（氏名）                     O K  80
 patient_state     患者の状態                           C N  60
 """),
-    "HO": _record("HO", "保険者", """
-insurer_number    保険者番号                           M X  8 fix
-symbol            被保険者証（手帳）等の記号           C XK 38
-number            被保険者証（手帳）等の番号           M XK 38
-days              診療実日数                           M N  2
-points            合計点数                             M N  8
+    "HO": _record("HO", "保険者", _HO_NUMBERS, _HO_DAYS_POINTS, """
 reserved_7        予備                                 - N  5
-meals             食事療養・生活療養回数               C N  2
-meal_amount       食事療養・生活療養合計金額           C N  8
-occupational      職務上の事由                         C N  1
-certificate       証明書番号                           C N  3
+""", _MEALS, _HO_CERTIFICATE, """
 copay_amount      負担金額（医療保険）                 C N  9
-reduction_class   減免区分                             C N  1
-reduction_ratio   減額割合                             C N  3
-reduction_amount  減額金額                             C N  6
-"""),
-    "KO": _record("KO", "公費", """
-payer_number      負担者番号                           M X  8 fix
-recipient_number  受給者番号                           C N  7
-optional_benefit  任意給付区分                         C N  1
-days              診療実日数                           M N  2
-points            合計点数                             M N  8
+""", _REDUCTION),
+    "KO": _record("KO", "公費", _KO_HEAD, _HO_DAYS_POINTS, """
 amount            負担金額（公費）                     C N  8
 outpatient_copay  公費給付対象外来一部負担金           C N  6
 inpatient_copay   公費給付対象入院一部負担金           C N  6
 reserved_10       予備                                 - N  5
-meals             食事療養・生活療養回数               C N  2
-meal_amount       食事療養・生活療養合計金額           C N  8
-"""),
+""", _MEALS),
     "SN": SN,
     "JD": JD,
     "MF": MF,
@@ -247,44 +285,28 @@ disease_name      傷病名称                             C K  40
 main              主傷病                               C N  2
 note              補足コメント                         C K  40
 """),
-    "SI": _record("SI", "診療行為", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+    "SI": _record("SI", "診療行為", _DETAIL_HEAD, """
 code              診療行為コード                       M N  9 fix
 quantity          数量データ                           C N  8
-points            点数                                 C N  7
-count             回数                                 M N  3
-""", _comments(), _days()),
-    "IY": _record("IY", "医薬品", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+""", _POINTS_COUNT, _comments(), _days()),
+    "IY": _record("IY", "医薬品", _DETAIL_HEAD, """
 code              医薬品コード                         M N  9 fix
 quantity          使用量                               C N  11
-points            点数                                 C N  7
-count             回数                                 M N  3
-""", _comments(), _days()),
-    "TO": _record("TO", "特定器材", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+""", _POINTS_COUNT, _comments(), _days()),
+    "TO": _record("TO", "特定器材", _DETAIL_HEAD, """
 code              特定器材コード                       M N  9 fix
 quantity          使用量                               C N  9
-points            点数                                 C N  7
-count             回数                                 M N  3
+""", _POINTS_COUNT, """
 unit_code         単位コード                           C N  3
 unit_price        単価                                 C N  11
 reserved_10       予備                                 - K  40
 product_name      商品名及び規格又はサイズ             C K  300
 """, _comments(), _days()),
-    "CO": _record("CO", "コメント", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+    "CO": _record("CO", "コメント", _DETAIL_HEAD, """
 comment_code      コメントコード                       M N  9 fix
 text              文字データ                           C K  76
 """),
-    "SJ": _record("SJ", "症状詳記", """
-detail_class      症状詳記区分                         C N  2
-text              症状詳記データ                       M K  2400
-"""),
+    "SJ": SJ,
     "TI": _record("TI", "臓器提供医療機関情報", """
 donation_class    臓器提供区分                         M N  1
 donor_facility_class 臓器提供医療機関区分              M N  1
@@ -334,35 +356,20 @@ _DENTAL_ADDITIONS = tuple(
 )
 
 DENTAL_R04 = {
-    "UK": _record("UK", "受付情報", """
-payer             審査支払機関                         M N  1 fix
-prefecture        都道府県                             M N  2 fix
-table             点数表                               M N  1 fix
-facility_code     医療機関コード                       M N  7 fix
+    "UK": _record("UK", "受付情報", _facility("医療機関コード"), """
 reserved_6        予備                                 - N  2
 facility_name     医療機関名称                         M K  40
 billing_month     請求年月                             M YM -
 notifications     届出                                 C X  40
 volume            マルチボリューム識別情報             M N  2 fix
 """),
-    "IR": _record("IR", "医療機関情報", """
-payer             審査支払機関                         M N  1 fix
-prefecture        都道府県                             M N  2 fix
-table             点数表                               M N  1 fix
-facility_code     医療機関コード                       M N  7 fix
+    "IR": _record("IR", "医療機関情報", _facility("医療機関コード"), """
 reserved_6        予備                                 - N  2
 billing_month     請求年月                             M YM -
 phone             電話番号                             O X  15
 notifications     届出                                 C X  40
 """),
-    "RE": _record("RE", "レセプト共通", """
-receipt_no        レセプト番号                         M N  6
-receipt_kind      レセプト種別                         M N  4 fix
-care_month        診療年月                             M YM -
-name              氏名                                 M XK 40
-sex               男女区分                             M N  1 fix
-birth_date        生年月日                             M YMD -
-benefit_ratio     給付割合                             C N  3
+    "RE": _record("RE", "レセプト共通", _re_head("診療年月"), """
 admission_date    入院年月日                           C YMD -
 start_date        診療開始日                           C YMD -
 outcome           転帰区分                             C N  1
@@ -383,32 +390,13 @@ reserved_25       予備                                 - N  3
 kana_name         カタカナ（氏名）                     O K  80
 patient_state     患者の状態                           C N  60
 """),
-    "HO": _record("HO", "保険者", """
-insurer_number    保険者番号                           M X  8 fix
-symbol            被保険者証（手帳）等の記号           C XK 38
-number            被保険者証（手帳）等の番号           M XK 38
-days              診療実日数                           M N  2
-points            合計点数                             M N  8
-meals             食事療養・生活療養回数               C N  2
-meal_amount       食事療養・生活療養合計金額           C N  8
-occupational      職務上の事由                         C N  1
-certificate       証明書番号                           C N  3
+    "HO": _record("HO", "保険者", _HO_NUMBERS, _HO_DAYS_POINTS, _MEALS, _HO_CERTIFICATE, """
 copay_amount      負担金額（医療保険）                 C N  9
-reduction_class   減免区分                             C N  1
-reduction_ratio   減額割合                             C N  3
-reduction_amount  減額金額                             C N  6
-"""),
-    "KO": _record("KO", "公費", """
-payer_number      負担者番号                           M X  8 fix
-recipient_number  受給者番号                           C N  7
-optional_benefit  任意給付区分                         C N  1
-days              診療実日数                           M N  2
-points            合計点数                             M N  8
+""", _REDUCTION),
+    "KO": _record("KO", "公費", _KO_HEAD, _HO_DAYS_POINTS, """
 amount            負担金額（公費）                     C N  8
 copay             公費給付対象一部負担金               C N  6
-meals             食事療養・生活療養回数               C N  2
-meal_amount       食事療養・生活療養合計金額           C N  8
-"""),
+""", _MEALS),
     "SN": SN,
     "JD": JD,
     "MF": MF,
@@ -426,36 +414,22 @@ comment_code      コメントコード                       C N  9
 note              補足コメント                         C K  100
 note_teeth        歯式コード（補足コメント）           C X  384
 """),
-    "SS": _record("SS", "歯科診療行為", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+    "SS": _record("SS", "歯科診療行為", _DETAIL_HEAD, """
 code              診療行為コード                       M N  9 fix
 quantity_1        診療行為数量データ１                 C N  8
 quantity_2        診療行為数量データ２                 C N  8
-""", _DENTAL_ADDITIONS, """
-points            点数                                 C N  7
-count             回数                                 M N  3
-""", _days()),
-    "SI": _record("SI", "医科診療行為", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+""", _DENTAL_ADDITIONS, _POINTS_COUNT, _days()),
+    "SI": _record("SI", "医科診療行為", _DETAIL_HEAD, """
 code              診療行為コード                       M N  9 fix
 quantity          数量データ                           C N  8
-points            点数                                 C N  7
-count             回数                                 M N  3
-""", _days()),
-    "IY": _record("IY", "医薬品", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+""", _POINTS_COUNT, _days()),
+    "IY": _record("IY", "医薬品", _DETAIL_HEAD, """
 code              医薬品コード                         M N  9 fix
 quantity          使用量                               C N  11
-points            点数                                 C N  7
-count             回数                                 M N  3
+""", _POINTS_COUNT, """
 drug_class        医薬品区分                           C X  1
 """, _days()),
-    "TO": _record("TO", "特定器材", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+    "TO": _record("TO", "特定器材", _DETAIL_HEAD, """
 code              特定器材コード                       M N  9 fix
 quantity          使用量                               C N  9
 unit_code         単位コード                           C N  3
@@ -465,12 +439,8 @@ addition_quantity_1 特定器材加算等数量データ１         C N  9
 addition_code_2   特定器材加算等コード２               C N  9
 addition_quantity_2 特定器材加算等数量データ２         C N  9
 product_name      商品名及び規格又はサイズ             C K  300
-points            点数                                 C N  7
-count             回数                                 M N  3
-""", _days()),
-    "CO": _record("CO", "コメント", """
-care_class        診療識別                             C N  2
-payer_class       負担区分                             M X  1 fix
+""", _POINTS_COUNT, _days()),
+    "CO": _record("CO", "コメント", _DETAIL_HEAD, """
 comment_code      コメントコード                       M N  9 fix
 text              文字データ                           C K  400
 teeth             歯式コード（コメント）               C X  384
@@ -480,10 +450,7 @@ reserved_9        予備                                 - X  3
 reserved_10       予備                                 - N  7
 reserved_11       予備                                 - N  7
 """),
-    "SJ": _record("SJ", "症状詳記", """
-detail_class      症状詳記区分                         C N  2
-text              症状詳記データ                       M K  2400
-"""),
+    "SJ": SJ,
     "GO": GO,
 }
 
@@ -493,24 +460,13 @@ text              症状詳記データ                       M K  2400
 # detail records' field lists are partial: they are kept whole and their count is not bounded.
 
 PHARMACY_R04 = {
-    "YK": _record("YK", "薬局情報", """
-payer             審査支払機関                         M N  1 fix
-prefecture        都道府県                             M N  2 fix
-table             点数表                               M N  1 fix
-facility_code     薬局コード                           M N  7 fix
+    "YK": _record("YK", "薬局情報", _facility("薬局コード"), """
 facility_name     薬局連絡先名称                       M K  -
 billing_month     請求年月                             M YM -
 volume            マルチボリューム識別情報             M N  2 fix
 phone             電話番号                             O X  15
 """),
-    "RE": _record("RE", "レセプト共通", """
-receipt_no        レセプト番号                         M N  6
-receipt_kind      レセプト種別                         M N  4 fix
-care_month        調剤年月                             M YM -
-name              氏名                                 M XK 40
-sex               男女区分                             M N  1 fix
-birth_date        生年月日                             M YMD -
-benefit_ratio     給付割合                             C N  3
+    "RE": _record("RE", "レセプト共通", _re_head("調剤年月"), """
 special_notes     レセプト特記事項                     C X  10
 prescriber_prefecture 都道府県（医療機関）             C N  2
 prescriber_table  点数表（医療機関）                   C N  1
@@ -527,25 +483,15 @@ billing_info      請求情報                             O XK 40
 copay_class       一部負担金区分                       C N  1
 kana_name         カタカナ（氏名）                     O K  80
 """),
-    "HO": _record("HO", "保険者", """
-insurer_number    保険者番号                           M X  8 fix
-symbol            被保険者証（手帳）等の記号           C XK 38
-number            被保険者証（手帳）等の番号           M XK 38
+    "HO": _record("HO", "保険者", _HO_NUMBERS, """
 days              処方箋受付回数                       M N  2
 points            合計点数                             M N  8
 reserved_7        予備                                 - N  -
-occupational      職務上の事由                         C N  1
-certificate       証明書番号                           C N  3
+""", _HO_CERTIFICATE, """
 copay_amount      一部負担金                           C N  9
 reserved_11       予備                                 - N  -
-reduction_class   減免区分                             C N  1
-reduction_ratio   減額割合                             C N  3
-reduction_amount  減額金額                             C N  6
-"""),
-    "KO": _record("KO", "公費", """
-payer_number      負担者番号                           M X  8 fix
-recipient_number  受給者番号                           C N  7
-optional_benefit  任意給付区分                         C N  1
+""", _REDUCTION),
+    "KO": _record("KO", "公費", _KO_HEAD, """
 days              処方箋受付回数                       M N  2
 points            合計点数                             M N  8
 reserved_7        予備                                 - N  -
