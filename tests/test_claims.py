@@ -344,6 +344,7 @@ def test_a_public_expense_on_the_visits_makes_a_2_hei_claim_with_ko(engine, worl
     [c] = service.build(engine, FACILITY, MAY)["claims"]
     assert c["public_expense"] == {"payer_number": "54136015", "recipient_number": "1234567"} and c["receipt_kind"] == "1122"
     [f] = service.write(engine, FACILITY, MAY, billing_month=dt.date(2026, 6, 1)).files
-    text = uke.decode(f.content)
+    text = f.content.decode("cp932")
     ko = next(line for line in text.split("\r\n") if line.startswith("KO,"))
-    assert ko.split(",")[1:5] == ["54136015", "1234567", "", "2"]
+    assert ko.split(",")[1:5] == ["54136015", "1234567", "", "2"] and len(ko.split(",")) == 12  # KO has 12 fields
+    assert text.endswith("GO,2,366,99\r\n")  # 総件数 counts payers: the insurance and the 公費

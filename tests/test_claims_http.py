@@ -51,7 +51,8 @@ def test_facility_builds_files_downloads_and_anyone_reads(client, world, engine)
     assert [h["patient_ref"] for h in built.json()["held"]] == ["P009"]
     assert {f["rule"] for f in built.json()["held"][0]["checks"]} >= {"R-E1", "R-E3"}
 
-    filed = client.post(f"{API}/files", json={"month": "2026-05", "wareki": True}, headers=FK)
+    assert_problem(client.post(f"{API}/files", json={"month": "2026-05", "wareki": True}, headers=FK), 422, "wareki")  # 西暦 only
+    filed = client.post(f"{API}/files", json={"month": "2026-05"}, headers=FK)
     assert filed.status_code == 201, filed.text
     body = filed.json()
     assert body["files"][0]["claims"] == 1 and body["held"][0]["patient_ref"] == "P009"
@@ -61,14 +62,16 @@ def test_facility_builds_files_downloads_and_anyone_reads(client, world, engine)
     assert client.get(f"{API}?month=2026-05", headers=FK).json()["claims"][0]["status"] in ("filed", "built")
 
     parsed = client.post(f"{API}/reads", content=download.content, headers=RK)
-    assert parsed.status_code == 200 and parsed.json()[0]["records"][0]["type"] == "RE"
-    assert parsed.json()[0]["care_month"] == "2026-05"  # read back from 和暦
+    assert parsed.status_code == 200, parsed.text
+    body = parsed.json()
+    assert body["claim_count"] == 1 and body["file"]["revision"] == "R04" and body["file"]["encoding"] == "cp932"
+    assert body["claims"][0]["records"][0]["type"] == "RE" and body["claims"][0]["care_month"] == "2026-05"
 
 
 def test_bad_uke_upload_is_422_naming_the_line(client, world):
-    r = client.post(f"{API}/reads", content="IR,1,13,1,0000017,,x,202606,00,\r\nXX,1\r\n".encode(), headers=FK)
+    r = client.post(f"{API}/reads", content="IR,1,13,1,0000017,,ｱ,202606,00,\r\nxx,1\r\n".encode(), headers=FK)
     body = assert_problem(r, 422, "line 2")
-    assert "unknown record type" in body["detail"]
+    assert "IR 医療機関名称 (field 7) 'ｱ' must be full-width" in body["detail"] and "'xx' is not a record type" in body["detail"]
     assert_problem(client.post(f"{API}/reads", content=b"", headers=FK), 422, "body")
 
 

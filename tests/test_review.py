@@ -202,7 +202,7 @@ def test_claims_from_a_uke_file_are_reviewed_like_built_ones(engine, world, toda
               kana="ヤマダ タロウ", sex=1, relation="self", unknown=True, receipt_no=2,
               remarks=Remarks.from_mapping(COMPLETE_REMARKS | {"address": ADDRESS})),
     ]
-    text = uke.write(FacilityHeader("1310000033", "霞が関第二診療所", JUNE, "1"), claims, era=True)
+    text = uke.write(FacilityHeader("1310000033", "霞が関第二診療所", JUNE, "1"), claims)
     loaded = service.load_file(engine, uke.encode(text))
     assert loaded["claims"] == 2 and loaded["facility_code"] == "1310000033"
     with pytest.raises(Conflict):
@@ -222,3 +222,134 @@ def test_payer_filter_reviews_one_body_only(engine, world):
     first = service.review(engine, JUNE, dt.date(2026, 6, 10), payer="2")
     assert first["summary"]["claims"] == 1 and first["payer"] == "2"
     assert service.review(engine, JUNE, dt.date(2026, 6, 10))["summary"]["claims"] == 1  # the 社保 one is still there
+
+
+# ---------------------------------------------------------------- claims read from files as real レセコン write them (R-R6, R-R7)
+
+from uke_samples import jd, mf, rec, sample_bytes, si  # noqa: E402
+
+FILE_FACILITY = "1310000033"
+
+
+def file_of(*claims: list[str], billing: str = "202606") -> bytes:
+    """A 医科 R04 file of FILE_FACILITY with the given claims (each a list of records)."""
+    records = [line for claim in claims for line in claim]
+    payers = sum(line.startswith(("HO,", "KO,")) for line in records)
+    points = sum(int(line.split(",")[5]) for line in records if line.startswith("HO,"))
+    points += sum(int(c[1].split(",")[5]) for c in claims if not c[1].startswith("HO,"))
+    head = rec("1", "IR", {2: 1, 3: 13, 4: 1, 5: "0000033", 7: "霞が関第二診療所", 8: billing, 9: "00"})
+    return sample_bytes([head, *records, rec("1", "GO", {2: payers, 3: points, 4: 99})], eof=True)
+
+
+def yamada(no: int, kind: str = "1112", *, insurer: str = KYOKAI_TOKYO, symbol: str = "５０１２", number: str = "３４１",
+           days: tuple[int, ...] = (8, 20), points: int = 291, with_jd: bool = False, with_mf: bool = True, sn: bool = True) -> list[str]:
+    """A claim of 山田 太郎 on the given numbers: one SI per care day (points on the first)."""
+    lines = [
+        rec("1", "RE", {2: no, 3: kind, 4: "202605", 5: "山田　太郎", 6: 1, 7: "19800615", 14: f"Y{no}", 37: "ヤマダタロウ"}),
+        rec("1", "HO", {2: insurer, 3: symbol, 4: number, 5: len(days), 6: points}),
+    ]
+    if sn:
+        lines.append(rec("1", "SN", {2: 1, 3: "01"}))
+    if with_jd:
+        lines.append(jd("1", 1, {d: "1" for d in days}))
+    if with_mf:
+        lines.append(mf("1"))
+    lines += [si("111000110", points if i == 0 else 0, 1, {d: 1}, care="11") for i, d in enumerate(days)]
+    return lines
+
+
+def moved_in_april(world: World, today) -> None:  # noqa: ANN001
+    """山田 leaves 協会けんぽ on 2026-04-30 and is in a 健保組合 from 2026-05-01 (registered 06-05)."""
+    old = world.member(KYOKAI_TOKYO, symbol="5012", number="341", address=ADDRESS)
+    world.registry.operate(KYOKAI_TOKYO, "loss", {"request_id": "loss-341", "symbol": "5012", "number": "341", "branch": "00",
+                                                  "notified": "2026-05-01", "end": "2026-04-30", "loss_reason": "03"})
+    today("2026-06-05")
+    world.member(KUMIAI, my_number=old["my_number"], symbol="88", number="17", start="2026-05-01", notified="2026-05-01", address=ADDRESS)
+    today("2026-05-12")
+
+
+def review_file(engine, data: bytes) -> tuple[dict, dict]:  # noqa: ANN001
+    service.load_file(engine, data)
+    run = service.review(engine, JUNE, dt.date(2026, 6, 10))
+    return run, decisions(engine, run["run_id"])
+
+
+def test_r_r6_without_jd_a_claim_is_not_split(engine, world, today):
+    job_change(world, today)  # 協会けんぽ to 2026-05-10, 健保組合 from 05-11
+    data = file_of(yamada(1, days=(8, 20)), yamada(2, days=(8, 20), with_jd=True))
+    run, d = review_file(engine, data)
+    assert (d["Y1"]["outcome"], d["Y1"]["rule"]) == ("returned", "R-R6") and "not split" in d["Y1"]["reason"]
+    assert (d["Y2"]["outcome"], d["Y2"]["rule"]) == ("split", "R-R2")  # with JD the month is split (R-R2)
+    assert [p["insurer_number"] for p in d["Y2"]["parts"]] == [KYOKAI_TOKYO, KUMIAI]
+
+
+def test_r_r6_without_jd_a_claim_is_rerouted_whole_when_one_qualification_covers_the_month(engine, world, today):
+    moved_in_april(world, today)
+    run, d = review_file(engine, file_of(yamada(1, days=(8, 20))))
+    assert (d["Y1"]["outcome"], d["Y1"]["rule"], d["Y1"]["insurer_number"]) == ("rerouted", "R-R1", KUMIAI)
+    assert "R-R6" in d["Y1"]["reason"]
+
+
+@pytest.mark.parametrize("points, kind, outcome", [(11_800, "1112", "rerouted"), (11_801, "1112", "returned"), (17_700, "1114", "rerouted"),
+                                                   (4_001, "1118", "returned"), (4_000, "1118", "rerouted")])
+def test_r_r7_without_mf_rerouted_only_up_to_the_points_of_its_class(engine, world, today, points, kind, outcome):
+    moved_in_april(world, today)
+    run, d = review_file(engine, file_of(yamada(1, kind, days=(8, 20), points=points, with_jd=True, with_mf=False)))
+    assert d["Y1"]["outcome"] == outcome
+    if outcome == "returned":
+        assert d["Y1"]["rule"] == "R-R7" and "no MF record" in d["Y1"]["reason"]
+
+
+def test_r_r7_with_mf_no_limit(engine, world, today):
+    moved_in_april(world, today)
+    run, d = review_file(engine, file_of(yamada(1, days=(8, 20), points=50_000, with_jd=True, with_mf=True)))
+    assert (d["Y1"]["outcome"], d["Y1"]["rule"]) == ("rerouted", "R-R1")
+
+
+def test_a_public_only_claim_passes_the_review_unchanged(engine, world):
+    public_only = [
+        rec("1", "RE", {2: 1, 3: 1212, 4: "202605", 5: "生保　次郎", 6: 1, 7: "19450101", 14: "G1", 37: "セイホジロウ"}),
+        rec("1", "KO", {2: "12136014", 3: "1234567", 5: 1, 6: 282}),
+        si("111000110", 282, 1, {22: 1}, care="11", payer="5"),
+    ]
+    run, d = review_file(engine, file_of(public_only))
+    assert (d["G1"]["outcome"], d["G1"]["confirm_code"]) == ("unchanged", None)
+
+
+def test_reviewed_files_of_file_claims_change_only_the_sn(engine, world, today):
+    """Writing back after the review: each claim is its own records, with only the SN 確認区分
+    (and, for a 振替, the numbers paid on) changed — an SN added where the claim had none."""
+    moved_in_april(world, today)
+    world.member(KOKUHO, name="練馬 花子", kana="ネリマ ハナコ", birth_date="1975-02-03", sex=2, symbol="", number="55")
+    kokuho = [
+        rec("1", "RE", {2: 1, 3: 1116, 4: "202605", 5: "練馬　花子", 6: 2, 7: "19750203", 8: 70, 14: "N1", 37: "ネリマハナコ"}),
+        rec("1", "HO", {2: "  138057", 4: "５５", 5: 1, 6: 291, 12: 870}),
+        rec("1", "SN", {2: 1, 3: "01"}),
+        jd("1", 1, {3: "1"}),
+        mf("1"),
+        si("111000110", 291, 1, {3: 1}, care="11"),
+    ]
+    shaho = yamada(1, days=(8, 20), sn=False)
+    service.load_file(engine, file_of(kokuho, billing="202606").replace(b"IR,1,", b"IR,2,", 1))
+    service.load_file(engine, file_of(shaho))
+    run = service.review(engine, JUNE, dt.date(2026, 6, 10))
+    assert run["summary"] == {"claims": 2, "unchanged": 1, "rerouted": 1, "split": 0, "returned": 0}
+    files = {f.payer: f.content.decode("cp932").split("\r\n") for f in service.reviewed_files(engine, run["run_id"], FILE_FACILITY)}
+    assert files["2"][1:7] == [*kokuho[:2], "SN,1,02,,,,,,", *kokuho[3:]]
+    assert files["1"][1:3] == shaho[:2] and files["1"][3] == "SN,1,04,06139984,８８,１７,00,,"
+    assert files["1"][4:-2] == shaho[2:] and files["1"][-2] == "GO,0,0,99"
+    assert uke.read("\r\n".join(files["1"]).encode("cp932")).claims[0].claim.confirmed.insurer_number == KUMIAI
+
+
+def test_a_split_file_claim_keeps_each_parts_days(engine, world, today):
+    job_change(world, today)
+    claim = yamada(1, days=(8, 20), with_jd=True)
+    claim[-1] = si("111000110", 291, 1, {20: 1}, care="11")  # both visits carry their points: 582 in all
+    claim[1] = rec("1", "HO", {2: KYOKAI_TOKYO, 3: "５０１２", 4: "３４１", 5: 2, 6: 582})
+    run, d = review_file(engine, file_of(claim))
+    assert d["Y1"]["outcome"] == "split"
+    [f] = service.reviewed_files(engine, run["run_id"], FILE_FACILITY)
+    doc = uke.read(f.content)
+    assert [(p.claim.care_days, p.claim.points, p.claim.days, (p.claim.confirmed or p.claim.numbers).insurer_number) for p in doc.claims] == [
+        ((8,), 291, 1, KYOKAI_TOKYO), ((20,), 291, 1, KUMIAI)]
+    assert [[r.type for r in p.records] for p in doc.claims] == [["RE", "HO", "SN", "JD", "MF", "SI"]] * 2

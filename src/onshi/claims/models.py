@@ -22,6 +22,9 @@ from ..domain.wareki import parse_wareki
 from . import uke_codes as codes
 
 UNKNOWN_FILL = "7"  # R-E8: 記号・番号 filled with 7
+# Where a claim's care days come from: its JD record; else the day columns of its detail
+# records (estimated); else nothing tells, and the whole care month stands for them.
+DAYS_FROM_JD, DAYS_FROM_DETAILS, DAYS_UNKNOWN = "JD", "details", "month"
 UNKNOWN_SYMBOL = "7777"
 UNKNOWN_NUMBER = "77777777"
 
@@ -196,12 +199,31 @@ class Claim:
     confirmed: Numbers | None = None  # SN 4–7 when they differ from HO (振替, 分割)
     billing_month: dt.date | None = None
     checks: tuple[Finding, ...] = field(default_factory=tuple)
-    public_payer: str = ""  # 公費負担者番号 of one 公費 with the insurance (KO); "" = none
+    public_payer: str = ""  # 公費負担者番号 of the first 公費 (KO); "" = none
     public_recipient: str = ""  # its 受給者番号
+    # Read from a UKE file: 診療実日数 as HO (or the first KO) says, where the care days come
+    # from (JD; else estimated from the detail records' day columns, or the whole month when
+    # they carry none), whether the claim had an MF record, the payer of the file, and the
+    # claim's records as they were (written back, changed only where onshi changed them).
+    day_count: int | None = None
+    days_source: str = DAYS_FROM_JD
+    has_mf: bool = True
+    billed_payer: str = ""
+    records: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:
-        return len(self.care_days)
+        """診療実日数."""
+        return self.day_count if self.day_count is not None else len(self.care_days)
+
+    @property
+    def has_jd(self) -> bool:
+        return self.days_source == DAYS_FROM_JD
+
+    @property
+    def public_only(self) -> bool:
+        """公費単独 (レセプト種別 x2xx): no HO, nothing of the 医療保険 to review."""
+        return bool(self.receipt_kind) and len(self.receipt_kind) == 4 and self.receipt_kind[1] == "2"
 
     @property
     def days_mask(self) -> int:
@@ -225,7 +247,7 @@ class Claim:
 
     @property
     def payer(self) -> str:
-        return payer_of(self.kind)
+        return self.billed_payer or payer_of(self.kind)
 
     @property
     def numbers(self) -> Numbers:
@@ -267,6 +289,8 @@ class Claim:
             "basis": self.basis,
             "days": self.days,
             "care_days": list(self.care_days),
+            "days_source": self.days_source,
+            "has_mf": self.has_mf,
             "points": self.points,
             "copay_amount": self.copay_amount,
             "confirm_code": self.confirm_code,

@@ -14,8 +14,14 @@ the `claim` table) and the registry as known on the review date (qualifications 
    person covering it (the billed one first, else the newest): one qualification for every
    day → 04 振替 (R-R1; R-R5 for an identified 不詳 claim); several → 05 分割 (R-R2), one
    claim per qualification with its days.
-4. Anything else → 返戻 (R-R4, or R-R5 for 不詳), SN 03 確認不能, with the reason; the claim goes
-   back to the facility, which re-claims it once the insurer has registered.
+   A claim without JD (read from a file) carries no care days per payer: it is never split,
+   and is re-routed whole only when one qualification covers the whole care month (R-R6). A
+   claim without MF is re-routed or split only up to the points of R-R7.
+4. Anything else → 返戻 (R-R4, or R-R5 for 不詳; R-R6, R-R7 as above), SN 03 確認不能, with the
+   reason; the claim goes back to the facility, which re-claims it once the insurer has
+   registered.
+
+A 公費単独 claim has no 医療保険 qualification to review: it passes unchanged (no SN code).
 
 Only step 2's address comparison runs in Python, on the handful of 不詳 candidates
 (about 651 不詳 claims a month nationally, R-R5).
@@ -31,6 +37,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Date,
     Integer,
     MetaData,
     Table,
@@ -52,6 +59,8 @@ from sqlalchemy import (
 
 from .. import config
 from ..domain.names import fold_address
+from . import uke_codes as codes
+from .models import DAYS_FROM_JD
 from ..registry.schema import claim, claim_review, person, qualification, review_run
 
 _tmp = MetaData()
@@ -64,9 +73,11 @@ assign = Table(
 # Per undecided claim: covered days, distinct qualifications, the (smallest) qualification id.
 cover = Table(
     "tmp_review_cover", _tmp,
-    Column("claim_id", BigInteger), Column("covered", Integer), Column("quals", Integer), Column("qid", BigInteger),
+    Column("claim_id", BigInteger), Column("covered", Integer), Column("needed", Integer), Column("quals", Integer), Column("qid", BigInteger),
     prefixes=["TEMPORARY"],
 )
+# 2^n − 1 for a month of n days: every day of it (R-R6: a claim without JD stands for its month).
+_MONTH_MASKS = {28: (1 << 28) - 1, 29: (1 << 29) - 1, 30: (1 << 30) - 1, 31: (1 << 31) - 1}
 
 
 def _const(value: object):  # noqa: ANN202
@@ -79,6 +90,26 @@ def _const(value: object):  # noqa: ANN202
 
 def _day_of(column):  # noqa: ANN001, ANN202
     return cast(extract("day", column), Integer)
+
+
+def _month_end(conn: Connection, month):  # noqa: ANN001, ANN202
+    """The last day of the month that starts on `month` (a date column), in SQL."""
+    if conn.dialect.name == "postgresql":
+        return cast(month + literal_column("interval '1 month - 1 day'"), Date)
+    return func.date(month, "+1 month", "-1 day")
+
+
+def no_mf_limit():  # noqa: ANN201
+    """R-R7: the points up to which a claim without MF may be re-routed or split, by the
+    patient class of its レセプト種別: 後期高齢者 (2nd digit 3), 未就学者 (4th digit 3/4),
+    高齢受給者 (7–0), 本人・家族 (the rest)."""
+    kind = claim.c.receipt_kind
+    return case(
+        (func.substr(kind, 2, 1) == "3", _const(codes.NO_MF_LIMITS["kouki"])),
+        (func.substr(kind, 4, 1).in_(["3", "4"]), _const(codes.NO_MF_LIMITS["preschool"])),
+        (func.substr(kind, 4, 1).in_(["7", "8", "9", "0"]), _const(codes.NO_MF_LIMITS["elderly"])),
+        else_=_const(codes.NO_MF_LIMITS["family"]),
+    )
 
 
 BATCH_WORK_MEM = "256MB"  # PostgreSQL: room for the month's hash joins and sorts (this transaction only)
@@ -145,6 +176,10 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
         )
     )
     _whole_month_joins(conn, False)
+    conn.execute(  # 公費単独: no 医療保険 qualification to review
+        update(r).where(undecided, c.c.id == r.c.claim_id, func.substr(c.c.receipt_kind, 2, 1) == "2").values(
+            outcome="unchanged", reason=_const("公費単独: no 医療保険 qualification to review"))
+    )
     _analyze(conn, r)  # the month's rows are new: later steps plan on them
     lap("billed")
 
@@ -152,13 +187,21 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
     _identify_unknown(conn, run_id)
     lap("unknown")
 
-    # 3. Each care day to a registered qualification of the person (R-R1, R-R2).
+    # 3. Each care day to a registered qualification of the person (R-R1, R-R2). A claim
+    # without JD stands for its whole care month (R-R6).
     for table in (assign, cover):
         table.drop(conn, checkfirst=True)
         table.create(conn)
     days = union_all(*[select(literal_column(str(n)).label("n"), literal_column(str(1 << (n - 1))).label("bit")) for n in range(1, 32)]).subquery("dom")
-    lo = case((q.c.start <= c.c.first_day, 1), else_=_day_of(q.c.start))
-    hi = case((or_(q.c.end.is_(None), q.c.end >= c.c.last_day), 31), else_=_day_of(q.c.end))
+    has_jd = c.c.days_source == DAYS_FROM_JD
+    month_end = _month_end(conn, c.c.care_month)
+    month_mask = case(*[(_day_of(month_end) == n, _const(mask)) for n, mask in _MONTH_MASKS.items() if n < 31], else_=_const(_MONTH_MASKS[31]))
+    care_mask = case((has_jd, c.c.days_mask), else_=month_mask)
+    span_first = case((has_jd, c.c.first_day), else_=c.c.care_month)
+    span_last = case((has_jd, c.c.last_day), else_=month_end)
+    lo = case((q.c.start <= span_first, 1), else_=_day_of(q.c.start))
+    hi = case((or_(q.c.end.is_(None), q.c.end >= span_last), 31), else_=_day_of(q.c.end))
+    with_person = and_(undecided, r.c.person_id.is_not(None))
     ranked = (
         select(
             r.c.claim_id, days.c.n.label("day"), days.c.bit, q.c.id.label("qid"),
@@ -169,39 +212,64 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
         )
         .select_from(
             r.join(c, c.c.id == r.c.claim_id)
-            .join(days, c.c.days_mask.op("&")(days.c.bit) != 0)
-            .join(q, and_(q.c.person_id == r.c.person_id, registered, q.c.start <= c.c.last_day,
-                          or_(q.c.end.is_(None), q.c.end >= c.c.first_day)))
+            .join(days, care_mask.op("&")(days.c.bit) != 0)
+            .join(q, and_(q.c.person_id == r.c.person_id, registered, q.c.start <= span_last,
+                          or_(q.c.end.is_(None), q.c.end >= span_first)))
         )
-        .where(undecided, r.c.person_id.is_not(None), days.c.n >= lo, days.c.n <= hi)
+        .where(with_person, days.c.n >= lo, days.c.n <= hi)
         .subquery()
     )
     conn.execute(insert(assign).from_select(["claim_id", "day", "bit", "qid"], select(ranked.c.claim_id, ranked.c.day, ranked.c.bit, ranked.c.qid).where(ranked.c.rn == 1)))
     _analyze(conn, assign)
+    needed = (
+        select(r.c.claim_id, days.c.n.label("day"))
+        .select_from(r.join(c, c.c.id == r.c.claim_id).join(days, care_mask.op("&")(days.c.bit) != 0))
+        .where(with_person)
+        .subquery("needed")
+    )
     conn.execute(insert(cover).from_select(
-        ["claim_id", "covered", "quals", "qid"],
-        select(assign.c.claim_id, func.count(), func.count(distinct(assign.c.qid)), func.min(assign.c.qid)).group_by(assign.c.claim_id),
+        ["claim_id", "covered", "needed", "quals", "qid"],
+        select(needed.c.claim_id, func.count(assign.c.qid), func.count(), func.count(distinct(assign.c.qid)), func.min(assign.c.qid))
+        .select_from(needed.outerjoin(assign, and_(assign.c.claim_id == needed.c.claim_id, assign.c.day == needed.c.day)))
+        .group_by(needed.c.claim_id),
     ))
     _analyze(conn, cover)
-    whole = and_(cover.c.claim_id == r.c.claim_id, c.c.id == r.c.claim_id, cover.c.covered == c.c.days)
+    whole = and_(cover.c.claim_id == r.c.claim_id, c.c.id == r.c.claim_id, cover.c.covered == cover.c.needed)
+    # R-R7: without MF, 振替 and 分割 only up to the class's points, and only from the 2023-03 billing.
+    mf_ok = or_(c.c.has_mf.is_(True), c.c.points <= no_mf_limit()) if billing_month >= codes.NO_MF_LIMIT_FROM else c.c.has_mf.is_(True)
     conn.execute(
-        update(r).where(undecided, whole, cover.c.quals == 1, q.c.id == cover.c.qid).values(
+        update(r).where(undecided, whole, cover.c.quals == 1, q.c.id == cover.c.qid, mf_ok).values(
             outcome="rerouted", confirm_code="04",
             rule=case((c.c.unknown.is_(True), _const("R-R5")), else_=_const("R-R1")),
             qualification_id=cover.c.qid, insurer_number=q.c.insurer_number, symbol=q.c.symbol, number=q.c.number, branch=q.c.branch,
             reason=case(
                 (c.c.unknown.is_(True), _const("R-R5: identified by kana name, birth date, sex and address; routed to the registered qualification")),
-                else_=_const("R-R1: the billed qualification did not cover the care days; re-routed to the registered one that does"),
+                (has_jd, _const("R-R1: the billed qualification did not cover the care days; re-routed to the registered one that does")),
+                else_=_const("R-R1/R-R6: no JD: re-routed whole to the registered qualification that covers the whole care month"),
             ),
         )
     )
     conn.execute(
-        update(r).where(undecided, whole, cover.c.quals >= 2).values(
+        update(r).where(undecided, whole, cover.c.quals >= 2, has_jd, mf_ok).values(
             outcome="split", confirm_code="05", rule="R-R2",
             reason=case(
                 (c.c.unknown.is_(True), _const("R-R5/R-R2: identified; the month is split between the person's qualifications")),
                 else_=_const("R-R2: the month is split between two or more qualifications"),
             ),
+        )
+    )
+    day = review_date.isoformat()
+    no_mf = ("R-R7: no MF record, and the claim's points are over what may be re-routed or split without it (11,800 本人・家族, "
+             "17,700 未就学者, 4,000 高齢受給者, 3,000 後期高齢者)" if billing_month >= codes.NO_MF_LIMIT_FROM
+             else "R-R7: no MF record: before the 2023-03 billing a claim without MF is not re-routed or split")
+    conn.execute(
+        update(r).where(undecided, whole, ~mf_ok).values(outcome="returned", confirm_code="03", rule="R-R7", reason=_const(no_mf))
+    )
+    conn.execute(
+        update(r).where(with_person, c.c.id == r.c.claim_id, ~has_jd).values(
+            outcome="returned", confirm_code="03", rule="R-R6",
+            reason=_const(f"R-R6: no JD record (care days per payer), so the claim is not split; no qualification registered by {day} "
+                          "covers the whole care month"),
         )
     )
     parts = (
@@ -223,7 +291,6 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
     lap("reroute_split")
 
     # 4. Everything else goes back to the facility (R-R4; R-R5 for 不詳).
-    day = review_date.isoformat()
     conn.execute(
         update(r).where(undecided, c.c.id == r.c.claim_id).values(
             outcome="returned", confirm_code="03",

@@ -25,7 +25,8 @@ from . import review as review_sql
 from . import uke
 from .build import load_month
 from .checklist import check_unknown_claim
-from .models import Claim, FacilityHeader, Finding, Numbers, Remarks, days_of_mask, next_month
+from .models import DAYS_FROM_JD, Claim, FacilityHeader, Finding, Numbers, Remarks, days_of_mask, next_month
+from .uke_layouts import DENTAL, PHARMACY
 
 REVIEW_OUTCOMES = ("unchanged", "rerouted", "split", "returned")
 
@@ -40,7 +41,9 @@ class UkeFile:
 
     @property
     def filename(self) -> str:
-        return f"RECEIPTC_{self.facility_code}_{self.billing_month:%Y%m}_{self.payer}.UKE"
+        # RECEIPTC (医科), RECEIPTS (歯科), RECEIPTY (調剤: the name is not confirmed)
+        kind = {DENTAL: "S", PHARMACY: "Y"}.get(self.facility_code[2:3], "C")
+        return f"RECEIPT{kind}_{self.facility_code}_{self.billing_month:%Y%m}_{self.payer}.UKE"
 
     @property
     def content(self) -> bytes:
@@ -77,6 +80,7 @@ def claim_values(c: Claim, *, status: str, origin: str) -> dict:
         checks=json.dumps([f.to_dict() for f in c.checks], ensure_ascii=False) if c.checks else None,
         status=status, origin=origin, created_at=config.now(),
         public_payer=c.public_payer or None, public_recipient=c.public_recipient or None,
+        days_source=c.days_source, has_mf=c.has_mf, records="\n".join(c.records) if c.records else None,
     )
 
 
@@ -94,6 +98,8 @@ def claim_from_row(row: Mapping) -> Claim:
         copay_amount=row["copay_amount"], receipt_no=row["receipt_no"], receipt_kind=row["receipt_kind"], basis=row["basis"],
         qualification_id=row["qualification_id"], billing_month=row["billing_month"], checks=checks,
         public_payer=row["public_payer"] or "", public_recipient=row["public_recipient"] or "",
+        day_count=row["days"], days_source=row["days_source"] or DAYS_FROM_JD, has_mf=row["has_mf"], billed_payer=row["payer"],
+        records=tuple(row["records"].split("\n")) if row["records"] else (),
     )
 
 
@@ -188,7 +194,6 @@ def write(
     *,
     billing_month: dt.date | None = None,
     payer: str | None = None,
-    era: bool = False,
     include_failing: bool = False,
 ) -> WriteResult:
     """File the month's built claims for `billing_month` (default: the next month) and return
@@ -200,13 +205,12 @@ def write(
     if payer not in (None, "1", "2"):
         raise InputError("payer", "must be 1 (支払基金) or 2 (国保連)")
     try:
-        return _write(engine, facility_code, month, billing_month, payer, era, include_failing)
+        return _write(engine, facility_code, month, billing_month, payer, include_failing)
     except IntegrityError:  # a concurrent filing took the same レセプト番号
         raise Conflict("month", f"another filing of {facility_code} for {billing_month:%Y-%m} happened at the same time; try again") from None
 
 
-def _write(engine: Engine, facility_code: str, month: dt.date, billing_month: dt.date, payer: str | None, era: bool,
-           include_failing: bool) -> WriteResult:
+def _write(engine: Engine, facility_code: str, month: dt.date, billing_month: dt.date, payer: str | None, include_failing: bool) -> WriteResult:
     out = WriteResult()
     with engine.begin() as conn:
         fac = _facility(conn, facility_code)
@@ -224,11 +228,11 @@ def _write(engine: Engine, facility_code: str, month: dt.date, billing_month: dt
                 next_no[row["payer"]] = _next_receipt(conn, facility_code, billing_month, row["payer"])
             conn.execute(update(claim).where(claim.c.id == row["id"]).values(status="filed", billing_month=billing_month, receipt_no=next_no[row["payer"]]))
             next_no[row["payer"]] += 1
-        out.files = _render(conn, fac, billing_month, payer, era)
+        out.files = _render(conn, fac, billing_month, payer)
     return out
 
 
-def _render(conn: Connection, fac: Mapping, billing_month: dt.date, payer: str | None, era: bool) -> list[UkeFile]:
+def _render(conn: Connection, fac: Mapping, billing_month: dt.date, payer: str | None) -> list[UkeFile]:
     """The files as filed: every claim the facility filed for the billing month, whatever
     became of it since (paid, returned)."""
     cond = [claim.c.facility_code == fac["code"], claim.c.billing_month == billing_month, claim.c.receipt_no.is_not(None)]
@@ -239,27 +243,28 @@ def _render(conn: Connection, fac: Mapping, billing_month: dt.date, payer: str |
     for code in sorted({r["payer"] for r in filed}):
         claims = [claim_from_row(r) for r in filed if r["payer"] == code]
         header = FacilityHeader(fac["code"], fac["name"], billing_month, code)
-        files.append(UkeFile(fac["code"], billing_month, code, uke.write(header, claims, era=era), len(claims)))
+        files.append(UkeFile(fac["code"], billing_month, code, uke.write(header, claims), len(claims)))
     return files
 
 
-def filed_files(engine: Engine, facility_code: str, billing_month: dt.date, *, payer: str | None = None, era: bool = False) -> list[UkeFile]:
+def filed_files(engine: Engine, facility_code: str, billing_month: dt.date, *, payer: str | None = None) -> list[UkeFile]:
     """The UKE files of a billing month as filed (no change of state)."""
     with engine.connect() as conn:
-        return _render(conn, _facility(conn, facility_code), billing_month, payer, era)
+        return _render(conn, _facility(conn, facility_code), billing_month, payer)
 
 
 # ---------------------------------------------------------------- read
 
 
-def read_file(data: bytes | str) -> list[dict]:
-    """The claims of a UKE file as JSON-ready dicts, one per RE with its records; a 不詳 claim
+def read_file(data: bytes | str) -> dict:
+    """A UKE file as JSON: the file (点数表, revision, encoding…), one object per RE with every
+    record of its claim, the count of claims (= RE records) and the warnings. A 不詳 claim
     carries the checklist findings a file allows (R-E1, R-E3, R-E4, R-E7, R-E8)."""
     doc = uke.read(data)
     for parsed in doc.claims:
         if parsed.claim.unknown:
             parsed.claim = replace(parsed.claim, checks=check_unknown_claim(parsed.claim))
-    return doc.to_list()
+    return doc.to_dict()
 
 
 def load_file(engine: Engine, data: bytes | str) -> dict:
@@ -374,20 +379,22 @@ def reviewed_claims(engine: Engine, run_id: int, facility_code: str) -> list[Cla
         base = claim_from_row(row)
         if row["outcome"] == "split" and row["part"] == 0:
             continue  # the parts stand for it
-        if row["outcome"] == "unchanged":
-            out.append(replace(base, confirm_code=row["confirm_code"]))
+        if row["outcome"] == "unchanged":  # 02; a 公費単独 claim keeps its own (no SN)
+            out.append(replace(base, confirm_code=row["confirm_code"] or base.confirm_code))
             continue
         numbers = Numbers(row["r_insurer"], row["r_symbol"] or "", row["r_number"] or "", row["r_branch"] or "")
         if row["outcome"] == "split":
             days = days_of_mask(row["r_mask"])
-            points = round(base.points * len(days) / base.days)
-            out.append(replace(base, care_days=days, points=points, copay_amount=None, confirm_code="05", confirmed=numbers))
+            points = round(base.points * len(days) / max(1, len(base.care_days)))
+            out.append(replace(base, care_days=days, day_count=None, points=points, copay_amount=None, confirm_code="05", confirmed=numbers))
         else:
             out.append(replace(base, confirm_code=row["confirm_code"], confirmed=None if numbers == base.numbers else numbers))
     return out
 
 
-def reviewed_files(engine: Engine, run_id: int, facility_code: str, *, era: bool = False) -> list[UkeFile]:
+def reviewed_files(engine: Engine, run_id: int, facility_code: str) -> list[UkeFile]:
+    """The facility's paid claims as the review passes them on (SN 確認区分 set; a claim read
+    from a file is its own records with only that changed)."""
     claims = reviewed_claims(engine, run_id, facility_code)
     with engine.connect() as conn:
         fac = conn.execute(select(facility.c.name).where(facility.c.code == facility_code)).scalar() or facility_code
@@ -395,7 +402,7 @@ def reviewed_files(engine: Engine, run_id: int, facility_code: str, *, era: bool
     files = []
     for code in sorted({c_.payer for c_ in claims}):
         mine = [replace(c_, receipt_no=n) for n, c_ in enumerate((x for x in claims if x.payer == code), start=1)]
-        files.append(UkeFile(facility_code, billing, code, uke.write(FacilityHeader(facility_code, fac, billing, code), mine, era=era), len(mine)))
+        files.append(UkeFile(facility_code, billing, code, uke.write(FacilityHeader(facility_code, fac, billing, code), mine), len(mine)))
     return files
 
 

@@ -26,7 +26,7 @@ from .cli_frontdesk import cases_app, decide, policy_app  # noqa: E402
 app.command("decide")(decide)
 app.add_typer(cases_app, name="cases")
 app.add_typer(policy_app, name="policy")
-from .cli_claims import bench_claims, claims_app  # noqa: E402
+from .cli_claims import bench_claims, bench_uke, claims_app  # noqa: E402
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
@@ -34,6 +34,7 @@ from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
 
 app.add_typer(issuance_app, name="issuance")
 bench_app.command("issuance")(bench_issuance)
+bench_app.command("uke")(bench_uke)
 from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
 from .cli_common import engine as _engine  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""`onshi claims build|write|read|review|report|reclaim|reviewer-key` and `onshi bench claims`."""
+"""`onshi claims build|write|read|copy|review|report|reclaim|reviewer-key`, `onshi bench claims` and `onshi bench uke`."""
 
 from __future__ import annotations
 
@@ -69,19 +69,18 @@ def write(
     month: MonthOpt,
     billing_month: Annotated[Optional[str], typer.Option(help="請求年月 YYYY-MM (default: the month after)")] = None,
     payer: PayerOpt = None,
-    wareki: Annotated[bool, typer.Option(help="dates in 和暦 (GYYMMDD) instead of 西暦")] = False,
     include_failing: Annotated[bool, typer.Option(help="also file 不詳 claims that fail the checklist")] = False,
     out: Annotated[Path, typer.Option("--out", "-o", help="directory for the UKE files")] = Path("."),
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """File the month's built claims: one UKE file (CP932, CRLF) per review body."""
+    """File the month's built claims: one UKE file (CP932, CRLF, 西暦) per review body."""
     from ..claims import service
 
     _setup(database, today)
     engine = _engine()
     billing = _month(billing_month, "--billing-month") if billing_month else None
-    result = _guard(lambda: service.write(engine, facility, _month(month), billing_month=billing, payer=payer, era=wareki, include_failing=include_failing))
+    result = _guard(lambda: service.write(engine, facility, _month(month), billing_month=billing, payer=payer, include_failing=include_failing))
     _tell_held(result.held)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -97,10 +96,11 @@ def write(
 @claims_app.command("read")
 def read(
     file: Annotated[str, typer.Argument(help="a UKE file (CP932 or UTF-8), or - for standard input")],
-    json_: Annotated[bool, typer.Option("--json", help="print the claims as a JSON list, one object per RE with its records")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="print the file as JSON: one object per RE with every record of its claim, the count, the warnings")] = False,
 ) -> None:
-    """Read a UKE file; a malformed one exits 2 with line-numbered errors."""
+    """Read a UKE file (医科, 歯科 or 調剤; 和暦 or 西暦; CP932 or UTF-8); a malformed one exits 2 with line-numbered errors."""
     from ..claims import service, uke
+    from ..claims.uke_layouts import TABLE_NAMES
 
     data = sys.stdin.buffer.read() if file == "-" else _read_bytes(file)
     if json_:
@@ -108,13 +108,33 @@ def read(
         return
     doc = _guard(lambda: uke.read(data))
     h = doc.header
-    print(f"{h.facility_code} {h.name}  請求年月 {h.billing_month:%Y-%m}  審査支払機関 {h.payer}  {len(doc.claims)} 件  ({'和暦' if doc.era else '西暦'})")
+    print(f"{h.facility_code} {h.name}  請求年月 {h.billing_month:%Y-%m}  審査支払機関 {h.payer}  {len(doc.claims)} 件  "
+          f"({TABLE_NAMES[doc.layouts.table]} {doc.layouts.revision}, {'和暦' if doc.era else '西暦'}, {doc.text.encoding})")
     for p in doc.claims:
         c = p.claim
         numbers = "-".join(x for x in (c.symbol, c.number, c.branch) if x)
         to = f" → {c.confirmed.insurer_number} {'-'.join(x for x in (c.confirmed.symbol, c.confirmed.number, c.confirmed.branch) if x)}" if c.confirmed else ""
-        print(f"  RE {c.receipt_no:>4}  {c.receipt_kind}  {c.care_month:%Y-%m}  {c.name}  {c.insurer_number} {numbers}  "
-              f"{c.days}日 {c.points}点  SN {c.confirm_code}{to}{'  不詳' if c.unknown else ''}")
+        days = f"{c.days}日" + ("" if c.has_jd else "(JDなし)")
+        print(f"  RE {c.receipt_no:>4}  {c.receipt_kind}  {c.care_month:%Y-%m}  {c.name}  {c.insurer_number or '-'} {numbers}  "
+              f"{days} {c.points}点  SN {c.confirm_code}{to}{'  不詳' if c.unknown else ''}")
+    for w in doc.warnings:
+        err.print(f"warning: {w.field}: {w.reason}", highlight=False)
+    if doc.warning_count > len(doc.warnings):
+        err.print(f"warning: {doc.warning_count - len(doc.warnings)} more warnings not listed", highlight=False)
+
+
+@claims_app.command("copy")
+def copy(
+    source: Annotated[str, typer.Argument(help="a UKE file (CP932 or UTF-8, CRLF or LF), or - for standard input")],
+    target: Annotated[Path, typer.Argument(help="where to write it")],
+) -> None:
+    """Read a UKE file and write it back through the model: the same bytes (encoding and line ends kept)."""
+    from ..claims import uke
+
+    data = sys.stdin.buffer.read() if source == "-" else _read_bytes(source)
+    doc = _guard(lambda: uke.read(data))
+    target.write_bytes(doc.to_bytes())
+    err.print(f"{target}: {len(doc.claims)} claims, {len(doc.text.records)} records", highlight=False)
 
 
 def _read_bytes(path: str) -> bytes:
@@ -132,7 +152,6 @@ def review(
     payer: PayerOpt = None,
     file: Annotated[Optional[list[Path]], typer.Option("--file", help="UKE files to take in first (repeatable)")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="write each facility's report (JSON) and reviewed UKE files here")] = None,
-    wareki: Annotated[bool, typer.Option(help="reviewed UKE files in 和暦")] = False,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -153,7 +172,7 @@ def review(
         for entry in full["facilities"]:
             code = entry["facility_code"]
             (out / f"review_{result['run_id']}_{code}.json").write_text(json.dumps(entry, ensure_ascii=False, indent=2), encoding="utf-8")
-            for f in service.reviewed_files(engine, result["run_id"], code, era=wareki):
+            for f in service.reviewed_files(engine, result["run_id"], code):
                 (out / f"REVIEWED_{result['run_id']}_{f.filename}").write_bytes(f.content)
     _print({k: v for k, v in result.items() if k != "facilities"} | {"facilities": len(result["facilities"])})
 
@@ -233,6 +252,22 @@ def bench_claims(
         migrate(engine)
     report = _guard(lambda: bench.run(engine, claims=claims, unknown=unknown, seed=seed, keep=keep, progress=err))
     bench.print_report(report | {"database": config.database_url().split("@")[-1]})
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+def bench_uke(
+    claims: Annotated[int, typer.Option("--claims", "-n", help="claims in the generated 医科 file")] = 100_000,
+    seed: Annotated[int, typer.Option(help="random seed of the generated file")] = 1,
+    repeat: Annotated[int, typer.Option(help="runs of each step; the best is reported")] = 2,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+) -> None:
+    """Claim files: read and write MB/s and claims/s on a generated 医科 file with detail records, against decode+split."""
+    from ..bench import uke as bench
+
+    report = bench.run(claims=claims, seed=seed, repeat=repeat, progress=err)
+    bench.print_report(report)
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
             json.dump(report, f, ensure_ascii=False, indent=2)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 metadata = MetaData()
@@ -296,6 +297,11 @@ claim = Table(
     Column("remarks", Text),  # 不詳 remarks (JSON, R-E1)
     Column("public_payer", String(8)),  # 公費負担者番号 (KO): one 公費 with the insurance (2併)
     Column("public_recipient", String(7)),  # its 受給者番号
+    # Read from a UKE file: where the care days come from (JD | details | month: R-R6), whether
+    # it had an MF record (R-R7), and its records as read (written back after the review).
+    Column("days_source", String(8), nullable=False, server_default="JD"),
+    Column("has_mf", Boolean, nullable=False, server_default=true()),
+    Column("records", Text),
     Column("kana_key", String(100)),  # fold_kana of the 不詳 kana name (R-R5)
     Column("address_key", String(200)),  # fold_address of the 不詳 address (R-R5)
     Column("checks", Text),  # findings of the 不詳 checklist (JSON, R-E1–E8)

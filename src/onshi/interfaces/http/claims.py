@@ -38,7 +38,6 @@ class WriteRequest(BaseModel):
     month: Month = Field(description="診療年月 whose built claims are filed")
     billing_month: Month | None = Field(None, description="請求年月 (default: the month after)")
     payer: Literal["1", "2"] | None = None
-    wareki: bool = Field(False, description="dates in 和暦 (GYYMMDD) instead of 西暦")
     include_failing: bool = Field(False, description="file 不詳 claims that fail the checklist too")
 
 
@@ -114,7 +113,7 @@ def router(registry: Registry) -> APIRouter:
     def write(body: WriteRequest, who: Facility) -> Response:
         result = service.write(
             engine, who.subject, parse_month(body.month), billing_month=parse_month(body.billing_month) if body.billing_month else None,
-            payer=body.payer, era=body.wareki, include_failing=body.include_failing,
+            payer=body.payer, include_failing=body.include_failing,
         )
         out = result.to_dict()
         for f in out["files"]:
@@ -123,9 +122,9 @@ def router(registry: Registry) -> APIRouter:
 
     @api.get("/files/{billing_month}/{payer}", summary="請求したUKEファイル（CP932）")
     def download(
-        who: Facility, billing_month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")], payer: Literal["1", "2"], wareki: bool = False
+        who: Facility, billing_month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")], payer: Literal["1", "2"]
     ) -> Response:
-        files = service.filed_files(engine, who.subject, parse_month(billing_month, "billing_month"), payer=payer, era=wareki)
+        files = service.filed_files(engine, who.subject, parse_month(billing_month, "billing_month"), payer=payer)
         if not files:
             raise InputError("billing_month", f"nothing was filed for {billing_month} to payer {payer}")
         return _uke(files[0])
@@ -170,14 +169,14 @@ def router(registry: Registry) -> APIRouter:
         return _json(service.report(engine, run_id, facility_code))
 
     @api.get("/reviews/{run_id}/files/{payer}", summary="審査後のUKE（SN確認区分付き、施設の分）")
-    def reviewed(run_id: int, payer: Literal["1", "2"], who: Anyone, facility_code: str | None = Query(None, max_length=10), wareki: bool = False) -> Response:
+    def reviewed(run_id: int, payer: Literal["1", "2"], who: Anyone, facility_code: str | None = Query(None, max_length=10)) -> Response:
         if who.role == "facility":
             facility_code = who.subject
         elif who.role != "reviewer":
             raise Forbidden("X-API-Key", "review results are for facilities and reviewers")
         if not facility_code:
             raise InputError("facility_code", "is required with a reviewer key")
-        files = [f for f in service.reviewed_files(engine, run_id, facility_code, era=wareki) if f.payer == payer]
+        files = [f for f in service.reviewed_files(engine, run_id, facility_code) if f.payer == payer]
         if not files:
             raise InputError("payer", f"no paid claims of {facility_code} for payer {payer} in review {run_id}")
         return _uke(files[0])
