@@ -113,11 +113,14 @@ def test_facilities_include_paper_claim_ones(rows) -> None:  # noqa: ANN001
 def test_every_person_has_a_resident_row_and_a_hashed_my_number(rows) -> None:  # noqa: ANN001
     residents = {r["my_number_hash"]: r for r in rows["resident"]}
     assert len(residents) == N
+    people = {p["id"]: p for p in rows["person"]}
     for person in rows["person"]:
         assert re.fullmatch(r"[0-9a-f]{64}", person["my_number_hash"])
         resident = residents[person["my_number_hash"]]
-        assert (resident["birth_date"], resident["sex"], resident["kana"]) == (person["birth_date"], person["sex"], person["kana"])
-        assert fold_name(resident["name"]) == fold_name(person["name"])  # R-I2 tolerant match
+        assert (resident["birth_date"], resident["sex"]) == (person["birth_date"], person["sex"])
+    for q in rows["qualification"]:  # what each insurer holds about its member matches the register (R-I2)
+        resident = residents[people[q["person_id"]]["my_number_hash"]]
+        assert resident["kana"] == q["kana"] and fold_name(resident["name"]) == fold_name(q["name"])  # tolerant match
 
 
 def test_no_clear_my_number_is_stored_anywhere(rows) -> None:  # noqa: ANN001
@@ -143,7 +146,7 @@ def test_families_share_their_numbers_with_distinct_branches(rows) -> None:  # n
         for q in group:
             assert q["relation"] == ("self" if q["branch"] in ("00", "") else "family"), q
     heads = {(q["insurer_number"], q["symbol"], q["number"]): q for q in rows["qualification"] if q["relation"] == "self"}
-    names = {p["id"]: p["name"] for p in rows["person"]}
+    names = {q["person_id"]: q["name"] for q in rows["qualification"]}  # each insurer holds the member's name
     for q in rows["qualification"]:
         if q["relation"] == "family":
             assert q["insured_name"] == names[heads[(q["insurer_number"], q["symbol"], q["number"])]["person_id"]]
@@ -172,11 +175,13 @@ def test_the_age_pyramid_and_insurance_mix_look_like_japan(rows) -> None:  # noq
 
 def test_some_names_are_outside_jis_x_0208_and_kept_as_they_are(rows) -> None:  # noqa: ANN001
     """R-D4: stored as-is; the ● mask is for outputs. R-I2: the register may hold the common form."""
-    unusual = [p for p in rows["person"] if not is_representable(p["name"])]
+    hashes = {p["id"]: p["my_number_hash"] for p in rows["person"]}
+    members = {q["person_id"]: q for q in rows["qualification"]}  # the name as the insurers hold it
+    unusual = [q for q in members.values() if not is_representable(q["name"])]
     assert 0 < len(unusual) < N * 0.03
     residents = {r["my_number_hash"]: r["name"] for r in rows["resident"]}
-    assert any(residents[p["my_number_hash"]] != p["name"] for p in unusual)
-    assert all(re.fullmatch(r"[ァ-ヴー]+ [ァ-ヴー]+", p["kana"]) for p in rows["person"])
+    assert any(residents[hashes[q["person_id"]]] != q["name"] for q in unusual)
+    assert all(re.fullmatch(r"[ァ-ヴー]+ [ァ-ヴー]+", q["kana"]) for q in rows["qualification"])
 
 
 def test_recent_job_changes_include_unregistered_qualifications(rows) -> None:  # noqa: ANN001
@@ -267,7 +272,7 @@ def test_sample_people_satisfy_the_contract(seeded, rows) -> None:  # noqa: ANN0
         assert q["person_id"] == card["person_id"] == person["id"]
         assert (s["insurer_number"], s["symbol"], s["number"], s["branch"]) == (q["insurer_number"], q["symbol"], q["number"], q["branch"])
         assert re.fullmatch(r"\d{6}|\d{8}", s["insurer_number"])
-        assert s["birth_date"] == person["birth_date"].isoformat() and s["kana"] == person["kana"]
+        assert s["birth_date"] == person["birth_date"].isoformat() and s["kana"] == q["kana"]
         assert q["registered"] is not None and q["registered"] <= TODAY and q["start"] <= TODAY and (q["end"] is None or q["end"] >= TODAY)
         assert card["revoked"] is None and card_status(
             TODAY, card_expires=card["card_expires"], cert_expires=card["cert_expires"], insurance_registered=card["insurance_registered"]

@@ -17,7 +17,7 @@ from ..policy import Snapshot, load_policy
 from ..registry.lookup import LookupResult, QualificationRow
 from ..domain.numbers import parse_public_payer, parse_public_recipient
 from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
-from ..registry.schema import card, insurer, person, visit
+from ..registry.schema import card, insurer, person, qualification, visit
 from ..registry.service import Registry, parse_number_query
 from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
 from .explain import to_json
@@ -125,8 +125,15 @@ PAST_RECORD = (
     .order_by(desc(visit.c.care_date), desc(visit.c.id))
     .limit(1)
 )
+def _newest_asserted(column):  # noqa: ANN001, ANN202
+    """The holder's name as the insurer of their newest qualification holds it (each insurer's own)."""
+    q = qualification.alias()
+    return select(q.c[column.name]).where(q.c.person_id == person.c.id).order_by(desc(q.c.start), desc(q.c.id)).limit(1).scalar_subquery()
+
+
 CARD_HOLDER = (
-    select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.name, person.c.kana, person.c.sex)
+    select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.sex,
+           _newest_asserted(qualification.c.name).label("name"), _newest_asserted(qualification.c.kana).label("kana"))
     .select_from(card.join(person, person.c.id == card.c.person_id))
     .where(card.c.serial == bindparam("serial"))
 )

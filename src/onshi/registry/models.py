@@ -118,7 +118,7 @@ class Change(MemberNumbers, _Limit):
     insured_name: str | None = Field(None, max_length=100)
     income: Literal["general", "high"] | None = None
     kouki_ratio: Literal[10, 20, 30] | None = None
-    dv_flag: bool | None = None
+    dv_flag: bool | None = Field(None, description="R-D5 自己情報提供不可フラグ: set or lift this insurer's flag (also on an ended qualification)")
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
 
@@ -137,6 +137,7 @@ class Loss(MemberNumbers):
     notified: dt.date
     end: dt.date
     loss_reason: Literal["01", "02", "03", "99"] = "99"
+    correction: bool = Field(False, description="資格喪失日の訂正: correct the end date and reason of a qualification whose end is already set (it stays ended)")
 
 
 class CardLink(_Base):

@@ -239,9 +239,10 @@ KOKUHO_CARD_EXPIRIES = ((Date(2025, 7, 31), 40), (Date(2025, 8, 31), 10), (Date(
 KOUKI_CERTIFICATE_ISSUE = Date(2025, 8, 1)  # R-T3
 KOUKI_SYSTEM_START = Date(2008, 4, 1)
 
-PERSON_COLS = ("id", "my_number_hash", "name", "kana", "birth_date", "sex", "address", "postcode", "dv_flag")
+PERSON_COLS = ("id", "my_number_hash", "birth_date", "sex")
 QUALIFICATION_COLS = ("id", "person_id", "insurer_number", "symbol", "number", "branch", "relation", "insured_name",
-                      "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered")
+                      "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered",
+                      "name", "kana", "address", "postcode", "dv_flag")
 CARD_COLS = ("serial", "person_id", "issued", "card_expires", "cert_expires", "insurance_registered", "revoked")
 DOCUMENT_COLS = ("id", "person_id", "qualification_id", "kind", "form", "issued", "expires")
 RESIDENT_COLS = ("my_number_hash", "name", "kana", "birth_date", "sex", "address")
@@ -1123,11 +1124,12 @@ class _Generator:
         for p in people:
             h = p.home
             mn_hash = my_number_hash(self._my_number(p.id), self.mn_key)
-            persons.append((p.id, mn_hash, p.name, p.kana, p.birth, p.sex, h.address, h.postcode, p.id in dv))
+            persons.append((p.id, mn_hash, p.birth, p.sex))
             residents.append((mn_hash, p.resident_name, p.kana, p.birth, p.sex, h.resident_address))
-            for q in p.quals:
+            for q in p.quals:  # each insurer holds the member's data (and its DV flag, R-D5) on its qualification
                 quals.append((q.id, p.id, q.insurer, q.symbol, q.number, q.branch, q.relation, q.insured_name, "01",
-                              q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered))
+                              q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered,
+                              p.name, p.kana, h.address, h.postcode, p.id in dv))
             for c in p.cards:
                 cards.append((c.serial, p.id, c.issued, c.card_expires, c.cert_expires, c.registered, c.revoked))
             docs += self._documents(rng, p)
@@ -1233,9 +1235,9 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
     rng = random.Random(f"onshi-sample:{seed}:{k}:{today.isoformat()}")
     p, q, c, f = schema.person, schema.qualification, schema.card, schema.facility
     ids = bindparam("ids", expanding=True)
-    person_q = select(p.c.id, p.c.name, p.c.kana, p.c.birth_date, p.c.sex, p.c.address).where(p.c.id.in_(ids))
+    person_q = select(p.c.id, p.c.birth_date, p.c.sex).where(p.c.id.in_(ids))
     qual_q = select(q.c.id, q.c.person_id, q.c.insurer_number, q.c.symbol, q.c.number, q.c.branch, q.c.relation, q.c.start,
-                    q.c.end, q.c.registered).where(q.c.person_id.in_(ids))
+                    q.c.end, q.c.registered, q.c.name, q.c.kana, q.c.address).where(q.c.person_id.in_(ids))
     card_q = select(c.c.serial, c.c.person_id, c.c.issued, c.c.card_expires, c.c.cert_expires, c.c.insurance_registered,
                     c.c.revoked).where(c.c.person_id.in_(ids))
     with engine.connect() as conn:
@@ -1292,13 +1294,13 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
     out = []
     for r in picked:
         person, qual, card = r["person"], r["qualification"], r["card"]
-        pref = next((i for i, name in enumerate(PREFECTURES, start=1) if (person.address or "").startswith(name)), None)
+        pref = next((i for i, name in enumerate(PREFECTURES, start=1) if (qual.address or "").startswith(name)), None)
         codes = by_pref.get(pref) or [code for code, _ in online]
         facility_code = codes[rng.randrange(len(codes))]
         out.append({
             "person_id": person.id,
-            "name": person.name,
-            "kana": person.kana,
+            "name": qual.name,
+            "kana": qual.kana,
             "birth_date": person.birth_date.isoformat(),
             "sex": person.sex,
             "card_serial": card.serial,
