@@ -74,17 +74,18 @@ def is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def retrying(work: Callable[[], T], attempts: int = 8) -> T:
+def retrying(work: Callable[[], T], attempts: int = 20, pause: float = 0.25) -> T:
     """Run `work` (one whole transaction) again while it loses to a concurrent one: each run
     sees what the winner committed, so its own checks answer (a replay, a named 409). Gives
-    the last conflict up after `attempts` (bounded, with a short random backoff)."""
+    the last conflict up after `attempts`; the random backoff (doubling, at most `pause`
+    seconds) spreads a burst on one row out, so every round lets at least one through."""
     for attempt in range(attempts):
         try:
             return work()
         except DBAPIError as exc:
             if not is_retryable(exc) or attempt == attempts - 1:
                 raise
-        time.sleep(random.uniform(0, 0.002 * 2**attempt))
+        time.sleep(random.uniform(0, min(pause, 0.002 * 2**attempt)))
     raise AssertionError("unreachable")
 
 

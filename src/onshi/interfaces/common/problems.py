@@ -8,10 +8,12 @@ import logging
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ...domain.errors import FieldError, InputError, ServiceError
+from ...registry.db import is_retryable
 from ...registry.models import validation_errors
 
 log = logging.getLogger("onshi.http")
@@ -67,6 +69,14 @@ def install(app: FastAPI) -> None:
         errors = [FieldError(exc.field, exc.reason)] if exc.field else None
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
         return problem(exc.status, exc.title, str(exc), errors, headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> Response:
+        # A write that lost to a concurrent one (a unique index, a serialization failure) is a
+        # conflict for the client to retry, never a 500; any other database error stays one.
+        if is_retryable(exc):
+            return problem(409, "Conflict", "a concurrent request changed the same data; send the request again")
+        raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
