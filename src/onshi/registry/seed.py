@@ -4,7 +4,8 @@ Given (people, seed, today) the registry always receives the same rows:
 
 - insurers with valid check digits (R-P5): 47 協会けんぽ branches, 健保組合, 共済組合,
   市町村国保 and 47 後期高齢者医療広域連合, always including the four insurers of the example
-  case files (01130012, 06139984, 138057, 39131156), each with a derived API key;
+  case files (01130012, 06139984, 138057, 39131156); random demo keys for one facility and
+  01130012 (printed once; `onshi keys` makes the others);
 - facilities (医科 / 歯科 / 調剤) spread over the prefectures, a few paper-claim ones (R-T4);
 - people following Japan's 2025 age pyramid, in households: employees with their
   dependents on one 記号・番号 (枝番 00, 01, …), 国保 households, 後期高齢者 from the 75th
@@ -38,7 +39,8 @@ from ..domain.dates import add_months, age_on, anniversary, birthday_in_year, en
 from ..domain.numbers import PREFECTURES, my_number_check_digit, with_check_digit
 from . import db, schema
 from .bulk import BulkWriter
-from .security import api_key_hash, derived_api_key, my_number_hash
+from .keys import demo_keys, put_setting
+from .security import my_number_hash
 
 Date = dt.date
 DAY = dt.timedelta(days=1)
@@ -1170,7 +1172,9 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     """Fill an empty registry with `people` people and everything around them.
 
     The same (people, seed, today) always gives the same rows (with the same
-    ONSHI_MYNUMBER_KEY). API keys are `derived_api_key(role, subject, seed)`.
+    ONSHI_MYNUMBER_KEY), except the API keys: random demo keys for the demo facility and
+    insurer (SeedSummary, shown once), and the `demo` setting that lets `onshi serve` make
+    fresh ones on each start.
     """
     if people < 1:
         raise ValueError("people must be at least 1")
@@ -1183,8 +1187,6 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     columns = {"person": PERSON_COLS, "resident": RESIDENT_COLS, "qualification": QUALIFICATION_COLS, "card": CARD_COLS,
                "document": DOCUMENT_COLS}
     counts: dict[str, int] = defaultdict(int)
-    keys = [(api_key_hash(derived_api_key("insurer", number, seed)), "insurer", number, name) for number, name, _, _ in catalogue.insurers]
-    keys += [(api_key_hash(derived_api_key("facility", code, seed)), "facility", code, name) for code, name, *_ in catalogue.facilities]
 
     def write(rows: dict[str, list[tuple]]) -> None:
         for table, cols in columns.items():
@@ -1196,7 +1198,6 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         task = bar.add_task(f"seeding {people:,} people", total=people)
         writer.write("insurer", ("number", "name", "kind", "prefecture"), catalogue.insurers)
         writer.write("facility", ("code", "name", "prefecture", "online", "smartphone", "mobile_consent"), catalogue.facilities)
-        writer.write("api_key", ("key_hash", "role", "subject", "label"), keys)
         pending = None
         for index, first in enumerate(range(0, people, CHUNK)):
             size = min(CHUNK, people - first)
@@ -1209,11 +1210,13 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         bar.update(task, completed=people, description="statistics")
         writer.finish(("person", "qualification", "document"))
     facility_code = catalogue.facilities[0][0]
+    with engine.begin() as conn:  # a demo database: `onshi serve` makes fresh demo keys on each start
+        put_setting(conn, "demo_facility", facility_code)
+    facility_key, insurer_key = demo_keys(engine, facility_code, DEMO_INSURER)
     return SeedSummary(
         people=counts["person"], qualifications=counts["qualification"], cards=counts["card"], documents=counts["document"],
         insurers=len(catalogue.insurers), facilities=len(catalogue.facilities), seconds=round(time.perf_counter() - began, 2),
-        demo_facility_code=facility_code, demo_facility_key=derived_api_key("facility", facility_code, seed),
-        demo_insurer_number=DEMO_INSURER, demo_insurer_key=derived_api_key("insurer", DEMO_INSURER, seed),
+        demo_facility_code=facility_code, demo_facility_key=facility_key, demo_insurer_number=DEMO_INSURER, demo_insurer_key=insurer_key,
     )
 
 
@@ -1225,7 +1228,7 @@ SAMPLE_BATCH = 2000  # ids per query
 def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = None) -> list[dict]:
     """k seeded people spread over the population (one per id stratum) who on `today` hold
     a valid, registered qualification and a usable insurance-registered card (R-B1–B4,
-    F.1), with a facility to ask from and the derived API keys of the seed.
+    F.1), with a facility to ask from (keys: registry.keys.attach_keys).
 
     Returns fewer than k only when the registry holds fewer such people in reach.
     """
@@ -1311,7 +1314,5 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
             "branch": qual.branch,
             "relation": qual.relation,
             "facility_code": facility_code,
-            "facility_key": derived_api_key("facility", facility_code, seed),
-            "insurer_key": derived_api_key("insurer", qual.insurer_number, seed),
         })
     return out
