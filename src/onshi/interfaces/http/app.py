@@ -8,6 +8,7 @@ from typing import Annotated
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ... import __version__, config
@@ -69,7 +70,7 @@ def _create_app(registry: Registry) -> FastAPI:
     # app; these routes document them and answer the same way through the same function.
     def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
         async def handler(request: Request) -> Response:
-            status, ctype, payload = fastpath.lookup_response(registry, kind, api_key(request.headers), await request.body())
+            status, ctype, payload = await run_in_threadpool(fastpath.lookup_response, registry, kind, api_key(request.headers), await request.body())
             headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
             return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
 
