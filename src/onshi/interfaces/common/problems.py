@@ -20,10 +20,20 @@ log = logging.getLogger("onshi.http")
 PROBLEM = b"application/problem+json"
 
 
+MAX_ERRORS = 100  # field errors in one answer; then a count (a hostile file can have millions)
+MAX_DETAIL = 2000  # characters of `detail`
+
+
 def problem_body(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> bytes:
+    """The problem+json body, bounded whatever the caller passes: the first MAX_ERRORS field
+    errors and `errors_total`, `detail` cut at MAX_DETAIL characters."""
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL] + "…"
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+        body["errors"] = [{"field": e.field[:200], "reason": e.reason[:500]} for e in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            body["errors_total"] = len(errors)
     return orjson.dumps(body)
 
 

@@ -17,7 +17,7 @@ from ...registry.service import Principal, Registry
 from ..common import keys, problems
 from ..common.keys import api_key
 from ..common.requests import CardLookup, NumberLookup
-from . import fastpath, frontdesk
+from . import fastpath, frontdesk, limits
 
 API = "/api/v1"
 
@@ -29,7 +29,7 @@ def json_response(body: object, status: int = 200, headers: dict | None = None) 
 def create_app(registry: Registry, *, fast_lookups: bool = True):  # noqa: ANN201
     """The API; wrapped by FastLookups unless `fast_lookups` is False (both answer alike)."""
     app = _create_app(registry)
-    return fastpath.FastLookups(app, registry) if fast_lookups else app
+    return limits.BodyLimit(fastpath.FastLookups(app, registry) if fast_lookups else app)
 
 
 def _create_app(registry: Registry) -> FastAPI:

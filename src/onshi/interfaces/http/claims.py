@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ...claims import service, uke
@@ -133,7 +134,8 @@ def router(registry: Registry) -> APIRouter:
     @api.post("/reads", summary="UKEファイルを読む（本文にファイル）→ レセプトごとのJSON",
               openapi_extra={"requestBody": {"content": {"application/octet-stream": {}, "text/plain": {}}, "required": True}})
     async def read(request: Request, who: Anyone) -> Response:
-        return _json(service.read_file(await _body(request)))
+        # Parsing is CPU work: in a worker thread, so the event loop (and /health) keeps answering.
+        return _json(await run_in_threadpool(service.read_file, await _body(request)))
 
     @api.get("/{claim_id}", summary="レセプト1件")
     def one(claim_id: int, who: Anyone) -> Response:
@@ -152,9 +154,12 @@ def router(registry: Registry) -> APIRouter:
               openapi_extra={"requestBody": {"content": {"application/octet-stream": {}, "text/plain": {}}, "required": True}})
     async def upload(request: Request, who: Reviewer) -> Response:
         data = await _body(request)
-        doc_payer = uke.read(data).header.payer
-        _reviewer_payer(who, doc_payer)
-        return _json(service.load_file(engine, data), 201)
+
+        def load() -> dict:
+            _reviewer_payer(who, uke.read(data).header.payer)
+            return service.load_file(engine, data)
+
+        return _json(await run_in_threadpool(load), 201)
 
     @api.post("/reviews", status_code=201, summary="審査: 振替・分割・返戻の判定")
     def review(body: ReviewRequest, who: Reviewer) -> Response:
