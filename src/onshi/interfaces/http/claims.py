@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from ...claims import service, uke
 from ...claims.models import parse_month
-from ...domain.errors import Forbidden, InputError
+from ...domain.errors import Forbidden, InputError, NotFound
 from ...registry.service import Principal, Registry
 from ..common import keys
 
@@ -139,11 +139,11 @@ def router(registry: Registry) -> APIRouter:
 
     @api.get("/{claim_id}", summary="レセプト1件")
     def one(claim_id: int, who: Anyone) -> Response:
-        found = service.claim_status(engine, claim_id)
-        if who.role == "facility" and found["facility_code"] != who.subject:
-            raise Forbidden("claim_id", f"claim {claim_id} is not this facility's")
         if who.role not in ("facility", "reviewer"):
             raise Forbidden("X-API-Key", "claims are for facilities and reviewers")
+        found = service.claim_status(engine, claim_id)
+        if who.role == "facility" and found["facility_code"] != who.subject:
+            raise NotFound("claim_id", f"no claim {claim_id}")  # as for no claim at all: another facility's claims do not exist for it
         return _json(found)
 
     @api.post("/{claim_id}/reclaims", status_code=201, summary="返戻されたレセプトの再請求")
