@@ -16,7 +16,7 @@ from ..domain.errors import FieldError, InputError
 from ..policy import Snapshot, load_policy
 from ..registry.lookup import LookupResult, QualificationRow
 from ..domain.numbers import parse_public_payer, parse_public_recipient
-from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
+from ..registry.models import Branch, Day, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
 from ..registry.schema import card, insurer, person, qualification, visit
 from ..registry.service import Registry, parse_number_query
 from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
@@ -44,8 +44,8 @@ class Numbers(BaseModel):
 
 class DocumentIn(Numbers):
     kind: Literal["eligibility_certificate", "notice", "portal_screen", "insurance_card"]
-    issued: dt.date | None = None
-    expires: dt.date | None = None
+    issued: Day | None = None
+    expires: Day | None = None
 
 
 class UnknownRemarks(BaseModel):
@@ -57,7 +57,7 @@ class UnknownRemarks(BaseModel):
     employer: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=20, pattern=r"^[0-9+\-() ]+$")
-    contacted_on: dt.date | None = None
+    contacted_on: Day | None = None
 
 
 class PublicExpense(BaseModel):
@@ -73,7 +73,7 @@ class VisitRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     patient_ref: str = Field(min_length=1, max_length=50, description="the facility's own patient number (カルテ番号)")
-    date: dt.date | None = Field(None, description="date of care (default today)")
+    date: Day | None = Field(None, description="date of care (default today)")
     presented: list[Literal["my_number_card", "smartphone", "eligibility_certificate", "notice", "portal_screen", "insurance_card"]] = Field(default_factory=list, max_length=6)
     device: Literal[DEVICE_STATES] = "ok"  # type: ignore[valid-type]
     identity: Literal[IDENTITIES] = "face"  # type: ignore[valid-type]
@@ -81,7 +81,7 @@ class VisitRequest(BaseModel):
     card_serial: str | None = Field(None, max_length=16, pattern=r"^[0-9A-Za-z]+$")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=6)
     declared: Numbers | None = Field(None, description="the current numbers the patient tells (R-C2 A)")
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     name: str | None = Field(None, max_length=100)
     kana: Kana | None = Field(None, max_length=100)
     sex: Literal[1, 2, 3] | None = None

@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ... import __version__, config
+from ...domain.dates import FIRST_DAY, LAST_DAY
 from ...registry import operations
 from ...registry.service import Principal, Registry
 from ..common import keys, problems
 from ..common.keys import api_key
 from ..common.requests import CardLookup, NumberLookup
-from . import fastpath, frontdesk, limits
+from . import fastpath, frontdesk, limits, openapi
 
 API = "/api/v1"
 
@@ -47,6 +48,7 @@ def _create_app(registry: Registry) -> FastAPI:
     )
     app.state.registry = registry
     problems.install(app)
+    openapi.document(app)
 
     principal, facility_principal, insurer_principal = keys.dependencies(registry)
     app.include_router(frontdesk.router(registry))
@@ -81,7 +83,7 @@ def _create_app(registry: Registry) -> FastAPI:
     _lookup_route("numbers", NumberLookup, "資格確認（被保険者番号等による一件照会）")
 
     @app.get(f"{API}/verifications", tags=["lookups"], summary="本日の資格確認一覧（この施設）")
-    def verifications(who: Annotated[Principal, Depends(facility_principal)], date: dt.date | None = Query(None)) -> Response:
+    def verifications(who: Annotated[Principal, Depends(facility_principal)], date: dt.date | None = Query(None, ge=FIRST_DAY, le=LAST_DAY)) -> Response:
         rows = registry.log.for_facility(who.subject, date)
         for r in rows:
             for k, v in r.items():
@@ -109,7 +111,7 @@ def _create_app(registry: Registry) -> FastAPI:
         app.post(f"{API}/insurers/{{insurer_number}}/{path}", tags=["insurers"], summary=summary, status_code=201)(_operation(kind, model))
 
     @app.get(f"{API}/insurers/{{insurer_number}}/compliance", tags=["insurers"], summary="登録期限の遵守状況 (R-I1)")
-    def compliance(who: Annotated[Principal, Depends(insurer_principal)], since: dt.date | None = Query(None)) -> Response:
+    def compliance(who: Annotated[Principal, Depends(insurer_principal)], since: dt.date | None = Query(None, ge=FIRST_DAY, le=LAST_DAY)) -> Response:
         return json_response(registry.compliance(who.subject, since))
 
     return app
