@@ -362,15 +362,16 @@ def router(registry: Registry) -> APIRouter:
         except InputError as exc:
             errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
         if errors:
-            return insurer_page(request, s, 422, kind, data, errors)
+            return await run_in_threadpool(insurer_page, request, s, 422, kind, data, errors)
         try:
             result = await run_in_threadpool(registry.operate, s.principal.subject, kind, body)
         except (InputError, ServiceError) as exc:
             errors.extend(forms.service_errors(exc), rename)
             status = exc.status if isinstance(exc, ServiceError) else 422
-            return insurer_page(request, s, status, kind, data, errors)
+            return await run_in_threadpool(insurer_page, request, s, status, kind, data, errors)
         shown = result.body | {"name": body.get("name"), "kana": body.get("kana")} if kind == "acquisition" else result.body
-        return insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed)
+        # the page reads the compliance summary: a database query, off the event loop
+        return await run_in_threadpool(lambda: insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed))
 
     # ------------------------------------------------------------ 制度カレンダー
 
