@@ -78,10 +78,10 @@ def test_health_answers_while_an_upload_is_parsed(server):
     upload_done: list[float] = []
 
     def upload() -> None:
-        with httpx.Client(base_url=server.url, timeout=60) as c:
-            r = c.post("/api/v1/claims/reads", content=b"\n" * (512 * 1024), headers=FK)
-        assert r.status_code == 422
-        upload_done.append(time.monotonic())
+        with httpx.Client(base_url=server.url, timeout=60) as c, c.stream("POST", "/api/v1/claims/reads", content=b"\n" * (512 * 1024), headers=FK) as r:
+            upload_done.append(time.monotonic())  # the answer has begun: the parsing is over
+            assert r.status_code == 422
+            r.read()
 
     thread = threading.Thread(target=upload)
     began = time.monotonic()
