@@ -88,6 +88,8 @@ def engine(request, tmp_path, sqlite_template, pg_database):  # noqa: ANN001, AN
     else:
         eng = db.make_engine(pg_database, pool_size=5)
         with eng.begin() as conn:
+            # The verification log refuses TRUNCATE (a trigger); a scratch database between tests may.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     yield eng
     eng.dispose()

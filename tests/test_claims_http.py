@@ -117,8 +117,12 @@ def test_review_report_reclaim_over_http(client, world, engine, today):
     assert returns["P003"]["rule"] == "R-R5" and "identified, but no qualification registered by 2026-06-10" in returns["P003"]["reason"]
     returned = returns["P001"]
     assert returned["rule"] == "R-R4"
-    assert client.get(f"{API}/reviews/{run_id}", headers=OTHER).json()["facilities"] == []
-    assert client.get(f"{API}/{returned['claim_id']}", headers=OTHER).status_code == 403
+    assert mine["summary"] == summary  # all three claims are this facility's
+    # issue 10 item 8: another facility sees nothing of them, not even the run's totals, and their ids do not exist for it
+    theirs = client.get(f"{API}/reviews/{run_id}", headers=OTHER).json()
+    assert theirs["facilities"] == [] and theirs["summary"] == {"claims": 0, "unchanged": 0, "rerouted": 0, "split": 0, "returned": 0}
+    assert_problem(client.get(f"{API}/{returned['claim_id']}", headers=OTHER), 404, "claim_id")
+    assert client.get(f"{API}/{returned['claim_id']}", headers=OTHER).json()["detail"] == client.get(f"{API}/999999", headers=OTHER).json()["detail"].replace("999999", str(returned["claim_id"]))
 
     reviewed = client.get(f"{API}/reviews/{run_id}/files/2", headers=FK)
     assert reviewed.status_code == 200

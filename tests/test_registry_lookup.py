@@ -134,7 +134,7 @@ def test_R_D4_names_outside_jis_x_0208_come_back_masked(world):
     r = world.registry.lookup_by_card(FACILITY, m["serial"])
     assert r.person.name == "●田 ●子"
     with world.engine.connect() as conn:  # the stored name keeps the original
-        assert conn.execute(select(schema.person.c.name).where(schema.person.c.id == r.person_id)).scalar_one() == "𠮷田 德子"
+        assert conn.execute(select(schema.qualification.c.name).where(schema.qualification.c.person_id == r.person_id)).scalar_one() == "𠮷田 德子"
 
 
 def test_R_D5_dv_flagged_member_has_no_address_in_any_lookup(world):

@@ -129,7 +129,7 @@ def test_loss_ends_the_qualification_once(world):
     m = world.member(start="2020-04-01")
     body = world.registry.operate(KYOKAI_TOKYO, "loss", dict(request_id="l1", symbol="1234", number=m["number"], branch="00", end="2026-04-30", loss_reason="03", notified="2026-05-01")).body
     assert body["end"] == "2026-04-30" and body["deadline_days"] == 10
-    with pytest.raises(NotFound):
+    with pytest.raises(Conflict):  # already ended: only a correction may change the date
         world.registry.operate(KYOKAI_TOKYO, "loss", dict(request_id="l2", symbol="1234", number=m["number"], branch="00", end="2026-04-30", notified="2026-05-01"))
     with pytest.raises(InputError) as e:
         world.registry.operate(KYOKAI_TOKYO, "loss", dict(request_id="l3", symbol="1234", number="1", end="2026-04-31", notified="2026-05-01"))

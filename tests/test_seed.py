@@ -17,7 +17,9 @@ from onshi.domain.names import fold_name
 from onshi.domain.numbers import parse_insurer_number
 from onshi.registry import db, schema
 from onshi.registry.security import api_key_hash
+from onshi.registry.keys import attach_keys
 from onshi.registry.seed import sample_people, seed_registry
+from onshi.registry.service import Principal, Registry
 
 N = 2000
 TODAY = dt.date(2026, 11, 23)
@@ -58,8 +60,9 @@ def test_same_seed_gives_the_same_population_and_another_seed_another(seeded, tm
         assert _dump(again, table) == _dump(engine, table), table.name
     for table in (schema.person, schema.qualification, schema.card):
         assert _dump(other, table) != _dump(engine, table), table.name
-    assert (again_summary.people, again_summary.cards, again_summary.demo_facility_key) == (
-        summary.people, summary.cards, summary.demo_facility_key)
+    assert (again_summary.people, again_summary.cards) == (summary.people, summary.cards)
+    # the keys are the one thing a seed does not decide: random, never computable from the seed (issue 10)
+    assert again_summary.demo_facility_key != summary.demo_facility_key
     again.dispose()
     other.dispose()
 
@@ -94,13 +97,15 @@ def test_the_example_insurers_exist(rows) -> None:  # noqa: ANN001
     assert insurers["39131156"]["name"] == "東京都後期高齢者医療広域連合"
 
 
-def test_every_insurer_and_facility_has_a_derived_key(seeded, rows) -> None:  # noqa: ANN001
+def test_the_seed_writes_only_random_demo_keys(seeded, rows) -> None:  # noqa: ANN001
+    """Issue 10 item 4: no key is derived from the seed; the demo facility and insurer get a
+    random key each (shown once), every other key comes from `onshi keys create`."""
     _, summary = seeded
-    keys = {(k["role"], k["subject"]) for k in rows["api_key"]}
-    assert {("insurer", i["number"]) for i in rows["insurer"]} | {("facility", f["code"]) for f in rows["facility"]} == keys
-    by_hash = {k["key_hash"]: (k["role"], k["subject"]) for k in rows["api_key"]}
-    assert by_hash[api_key_hash(summary.demo_facility_key)] == ("facility", summary.demo_facility_code)
-    assert by_hash[api_key_hash(summary.demo_insurer_key)] == ("insurer", summary.demo_insurer_number)
+    by_hash = {k["key_hash"]: (k["role"], k["subject"], k["label"]) for k in rows["api_key"]}
+    assert sorted(by_hash.values()) == sorted([("facility", summary.demo_facility_code, "demo"), ("insurer", summary.demo_insurer_number, "demo")])
+    assert by_hash[api_key_hash(summary.demo_facility_key)][:2] == ("facility", summary.demo_facility_code)
+    assert by_hash[api_key_hash(summary.demo_insurer_key)][:2] == ("insurer", summary.demo_insurer_number)
+    assert summary.demo_facility_code not in summary.demo_facility_key and len(summary.demo_facility_key) >= 40
 
 
 def test_facilities_include_paper_claim_ones(rows) -> None:  # noqa: ANN001
@@ -113,11 +118,14 @@ def test_facilities_include_paper_claim_ones(rows) -> None:  # noqa: ANN001
 def test_every_person_has_a_resident_row_and_a_hashed_my_number(rows) -> None:  # noqa: ANN001
     residents = {r["my_number_hash"]: r for r in rows["resident"]}
     assert len(residents) == N
+    people = {p["id"]: p for p in rows["person"]}
     for person in rows["person"]:
         assert re.fullmatch(r"[0-9a-f]{64}", person["my_number_hash"])
         resident = residents[person["my_number_hash"]]
-        assert (resident["birth_date"], resident["sex"], resident["kana"]) == (person["birth_date"], person["sex"], person["kana"])
-        assert fold_name(resident["name"]) == fold_name(person["name"])  # R-I2 tolerant match
+        assert (resident["birth_date"], resident["sex"]) == (person["birth_date"], person["sex"])
+    for q in rows["qualification"]:  # what each insurer holds about its member matches the register (R-I2)
+        resident = residents[people[q["person_id"]]["my_number_hash"]]
+        assert resident["kana"] == q["kana"] and fold_name(resident["name"]) == fold_name(q["name"])  # tolerant match
 
 
 def test_no_clear_my_number_is_stored_anywhere(rows) -> None:  # noqa: ANN001
@@ -143,7 +151,7 @@ def test_families_share_their_numbers_with_distinct_branches(rows) -> None:  # n
         for q in group:
             assert q["relation"] == ("self" if q["branch"] in ("00", "") else "family"), q
     heads = {(q["insurer_number"], q["symbol"], q["number"]): q for q in rows["qualification"] if q["relation"] == "self"}
-    names = {p["id"]: p["name"] for p in rows["person"]}
+    names = {q["person_id"]: q["name"] for q in rows["qualification"]}  # each insurer holds the member's name
     for q in rows["qualification"]:
         if q["relation"] == "family":
             assert q["insured_name"] == names[heads[(q["insurer_number"], q["symbol"], q["number"])]["person_id"]]
@@ -172,11 +180,13 @@ def test_the_age_pyramid_and_insurance_mix_look_like_japan(rows) -> None:  # noq
 
 def test_some_names_are_outside_jis_x_0208_and_kept_as_they_are(rows) -> None:  # noqa: ANN001
     """R-D4: stored as-is; the ● mask is for outputs. R-I2: the register may hold the common form."""
-    unusual = [p for p in rows["person"] if not is_representable(p["name"])]
+    hashes = {p["id"]: p["my_number_hash"] for p in rows["person"]}
+    members = {q["person_id"]: q for q in rows["qualification"]}  # the name as the insurers hold it
+    unusual = [q for q in members.values() if not is_representable(q["name"])]
     assert 0 < len(unusual) < N * 0.03
     residents = {r["my_number_hash"]: r["name"] for r in rows["resident"]}
-    assert any(residents[p["my_number_hash"]] != p["name"] for p in unusual)
-    assert all(re.fullmatch(r"[ァ-ヴー]+ [ァ-ヴー]+", p["kana"]) for p in rows["person"])
+    assert any(residents[hashes[q["person_id"]]] != q["name"] for q in unusual)
+    assert all(re.fullmatch(r"[ァ-ヴー]+ [ァ-ヴー]+", q["kana"]) for q in rows["qualification"])
 
 
 def test_recent_job_changes_include_unregistered_qualifications(rows) -> None:  # noqa: ANN001
@@ -294,20 +304,21 @@ def test_sample_people_satisfy_the_contract(seeded, rows) -> None:  # noqa: ANN0
     cards = {c["serial"]: c for c in rows["card"]}
     people = {p["id"]: p for p in rows["person"]}
     facilities = {f["code"]: f for f in rows["facility"]}
-    keys = {k_["key_hash"]: (k_["role"], k_["subject"]) for k_ in rows["api_key"]}
     for s in sample:
         q, card, person = quals[s["qualification_id"]], cards[s["card_serial"]], people[s["person_id"]]
         assert q["person_id"] == card["person_id"] == person["id"]
         assert (s["insurer_number"], s["symbol"], s["number"], s["branch"]) == (q["insurer_number"], q["symbol"], q["number"], q["branch"])
         assert re.fullmatch(r"\d{6}|\d{8}", s["insurer_number"])
-        assert s["birth_date"] == person["birth_date"].isoformat() and s["kana"] == person["kana"]
+        assert s["birth_date"] == person["birth_date"].isoformat() and s["kana"] == q["kana"]
         assert q["registered"] is not None and q["registered"] <= TODAY and q["start"] <= TODAY and (q["end"] is None or q["end"] >= TODAY)
         assert card["revoked"] is None and card_status(
             TODAY, card_expires=card["card_expires"], cert_expires=card["cert_expires"], insurance_registered=card["insurance_registered"]
         ).usable
         assert facilities[s["facility_code"]]["online"]
-        assert keys[api_key_hash(s["facility_key"])] == ("facility", s["facility_code"])
-        assert keys[api_key_hash(s["insurer_key"])] == ("insurer", s["insurer_number"])
+    attach_keys(engine, sample, "bench")  # a key for each sample's facility and insurer, for benchmarks and the demo
+    for s in sample:
+        assert Registry(engine).authenticate(s["facility_key"]) == Principal("facility", s["facility_code"], "bench")
+        assert Registry(engine).authenticate(s["insurer_key"]).subject == s["insurer_number"]
 
 
 def test_seeding_a_non_empty_registry_is_refused(seeded) -> None:  # noqa: ANN001

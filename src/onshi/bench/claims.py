@@ -53,7 +53,7 @@ def generate(conn, n: int, unknown: int, seed: int, care: dt.date, billing: dt.d
     q, p = qualification, person
     quals = conn.execute(
         select(q.c.id, q.c.insurer_number, q.c.symbol, q.c.number, q.c.branch, q.c.start, q.c.end, q.c.relation, p.c.birth_date, p.c.sex,
-               p.c.name, p.c.kana, p.c.address)
+               q.c.name, q.c.kana, q.c.address)
         .join_from(q, p, p.c.id == q.c.person_id)
         .where(q.c.registered.is_not(None), q.c.registered <= last, q.c.start <= last, or_(q.c.end.is_(None), q.c.end >= previous))
         .order_by(q.c.id)

@@ -56,6 +56,7 @@ def visit_bodies(people: list[dict]) -> list[tuple[str, str, str]]:
 
 def run(url: str, case_files: list[Path], *, seed: int = 1, sample: int = 1000, seconds: float = 10, workers: int | None = None, connections: int = 16, http: bool = True) -> dict:
     from ..registry.db import make_engine
+    from ..registry.keys import attach_keys
     from ..registry.seed import sample_people
 
     cases = [c for f in case_files for c in (yaml.safe_load(f.read_text(encoding="utf-8")) or [])]
@@ -64,7 +65,7 @@ def run(url: str, case_files: list[Path], *, seed: int = 1, sample: int = 1000, 
         if not shutil.which("wrk"):
             raise RuntimeError("the HTTP measurement needs wrk (apt-get install wrk)")
         engine = make_engine(url)
-        people = sample_people(engine, sample, seed=seed, today=config.today())
+        people = attach_keys(engine, sample_people(engine, sample, seed=seed, today=config.today()), "bench")
         engine.dispose()
         proc, base = start_server(url, workers or os.cpu_count() or 1)
         try:

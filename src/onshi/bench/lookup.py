@@ -265,6 +265,7 @@ def run(
 
     from ..registry import schema
     from ..registry.db import make_engine
+    from ..registry.keys import attach_keys
     from ..registry.seed import sample_people
 
     cores = os.cpu_count() or 1
@@ -273,7 +274,7 @@ def run(
     engine = make_engine(url)
     with engine.connect() as conn:
         population = conn.execute(select(func.count()).select_from(schema.person)).scalar_one()
-    people = sample_people(engine, sample, seed=seed, today=config.today())
+    people = attach_keys(engine, sample_people(engine, sample, seed=seed, today=config.today()), "bench")
     engine.dispose()
     if not people:
         raise RuntimeError("the registry holds nobody to look up: seed it first (onshi seed --people N)")

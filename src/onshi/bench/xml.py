@@ -175,6 +175,7 @@ def run(url: str, *, seed: int = 1, bulk: int = 10_000, singles: int = 1_000, se
 
     from ..registry import schema
     from ..registry.db import make_engine
+    from ..registry.keys import attach_keys
     from ..registry.seed import sample_people
 
     engine = make_engine(url)
@@ -184,7 +185,8 @@ def run(url: str, *, seed: int = 1, bulk: int = 10_000, singles: int = 1_000, se
     people = sample_people(engine, bulk, seed=seed, today=config.today())
     if not people:
         raise RuntimeError("the registry holds nobody to look up: seed it first (onshi seed --people N)")
-    facility, key = people[0]["facility_code"], people[0]["facility_key"]  # one facility asks about everyone
+    facility = people[0]["facility_code"]  # one facility asks about everyone
+    key = attach_keys(engine, [people[0]], "bench")[0]["facility_key"]
     figures, receptions = folder_figures(url, people, facility, bulk=min(bulk, len(people)), singles=singles, sequential_seconds=seconds, interval=interval)
     if http:
         figures.append(http_figure(url, people, facility, key, seconds=seconds, connections=connections, workers=workers or (os.cpu_count() or 1)))

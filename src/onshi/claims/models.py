@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain import copay as copay_rules
-from ..domain.dates import end_of_month
+from ..domain.dates import FIRST_DAY, LAST_DAY, end_of_month, in_range
 from ..domain.errors import InputError
 from ..domain.numbers import UNKNOWN_INSURER_NUMBERS, InsurerNumber, normalise_insurer_number
 from ..domain.wareki import parse_wareki
@@ -326,11 +326,13 @@ def next_month(day: dt.date) -> dt.date:
 def parse_month(value: object, field: str = "month") -> dt.date:
     """YYYY-MM (or YYYYMM, or a date) → the first day of that month."""
     if isinstance(value, dt.date):
-        return value.replace(day=1)
+        return in_range(value.replace(day=1), field)
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
     m = re.fullmatch(r"(\d{4})-?(\d{2})(?:-\d{2})?", text)
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise InputError(field, f"'{value}' is not a month (YYYY-MM)")
+    if not FIRST_DAY.year <= int(m.group(1)) < LAST_DAY.year:  # the month after stays in range too
+        raise InputError(field, f"'{value}' is out of range ({FIRST_DAY.year}-01 – {LAST_DAY.year - 1}-12)")
     return dt.date(int(m.group(1)), int(m.group(2)), 1)
 
 

@@ -349,11 +349,13 @@ def _identify_unknown(conn: Connection, run_id: int) -> None:
         missing = [name for name, value in (("kana name", kana), ("address", address), ("sex", sex)) if not value]
         if missing:
             returns.append({"cid": cid, "why": f"R-R5: incomplete remarks (missing {', '.join(missing)}): the person cannot be identified"})
-    person_kana = func.replace(func.replace(func.replace(p.c.kana, " ", ""), "\u3000", ""), "・", "")
+    # The kana and address as any insurer of the person holds them (each insurer's own, on its qualification).
+    q = qualification.alias("member")
+    person_kana = func.replace(func.replace(func.replace(q.c.kana, " ", ""), "\u3000", ""), "・", "")
     candidates: dict[int, list[tuple[int, str | None, str]]] = {}
     for cid, pid, paddress, caddress in conn.execute(
-        select(c.c.id, p.c.id, p.c.address, c.c.address_key)
-        .select_from(c.join(p, and_(p.c.birth_date == c.c.birth_date, p.c.sex == c.c.sex, person_kana == c.c.kana_key)))
+        select(c.c.id, p.c.id, q.c.address, c.c.address_key)
+        .select_from(c.join(p, and_(p.c.birth_date == c.c.birth_date, p.c.sex == c.c.sex)).join(q, and_(q.c.person_id == p.c.id, person_kana == c.c.kana_key)))
         .where(*batch, c.c.kana_key.is_not(None), c.c.address_key.is_not(None))
     ):
         candidates.setdefault(cid, []).append((pid, paddress, caddress))

@@ -350,9 +350,13 @@ def report(engine: Engine, run_id: int, facility_code: str | None = None, *, lis
                     entry["rerouted_claims"].append(item | {"confirm_code": "04", "to": Numbers(d["new_insurer"], d["new_symbol"], d["new_number"], d["new_branch"]).to_dict()})
                 else:
                     entry["split_claims"].append(item | {"confirm_code": "05", "parts": parts.get(d["id"], [])})
+    summary = json.loads(run["summary"])
+    if facility_code:  # a facility sees its own claims only, the run's totals included (issue 10 item 8)
+        own = facilities.get(facility_code, {})
+        summary = {k: own.get(k, 0) for k in ("claims", *REVIEW_OUTCOMES)}
     return {
         "run_id": run["id"], "billing_month": f"{run['billing_month']:%Y-%m}", "review_date": run["review_date"].isoformat(),
-        "payer": run["payer"], "milliseconds": run["milliseconds"], "summary": json.loads(run["summary"]),
+        "payer": run["payer"], "milliseconds": run["milliseconds"], "summary": summary,
         "facilities": sorted(facilities.values(), key=lambda e: e["facility_code"]),
     }
 

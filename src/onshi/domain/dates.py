@@ -73,20 +73,33 @@ def nth_birthday_after(birth: Date, issued: Date, n: int) -> Date:
     return birthday_in_year(birth, first_year + n - 1)
 
 
+# Every date a request may carry lies in this range: a birth date of a living person, a day of
+# the system's use, with room for expiry dates. Outside it a date is refused (422) at the edge,
+# before any date arithmetic could overflow (issue 10 item 7).
+FIRST_DAY = Date(1900, 1, 1)
+LAST_DAY = Date(2199, 12, 31)
+
+
+def in_range(day: Date, field: str = "date") -> Date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(field, f"is out of range ({FIRST_DAY.isoformat()} – {LAST_DAY.isoformat()})")
+    return day
+
+
 def parse_date(value: object, field: str) -> Date:
     """A date from a `date`, an ISO string (YYYY-MM-DD) or a compact one (YYYYMMDD)."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return in_range(value.date(), field)
     if isinstance(value, Date):
-        return value
+        return in_range(value, field)
     if not isinstance(value, str):
         raise InputError(field, "must be a date (YYYY-MM-DD)")
     text = value.strip()
     try:
         if len(text) == 8 and text.isdigit():
-            return Date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            return in_range(Date(int(text[:4]), int(text[4:6]), int(text[6:])), field)
         if len(text) == 10 and text[4] == "-" and text[7] == "-":
-            return Date.fromisoformat(text)
+            return in_range(Date.fromisoformat(text), field)
     except ValueError:
         raise InputError(field, f"'{value}' is not a real calendar date") from None
     raise InputError(field, f"'{value}' is not a date in the form YYYY-MM-DD")

@@ -14,6 +14,9 @@ class FieldError:
         return f"{self.field}: {self.reason}"
 
 
+SHOWN = 20  # errors spelled out in an InputError's message (all stay in `errors`)
+
+
 class InputError(ValueError):
     """Bad input. Carries one or more (field, reason) pairs; nothing must be stored."""
 
@@ -23,7 +26,9 @@ class InputError(ValueError):
         elif isinstance(errors, FieldError):
             errors = [errors]
         self.errors: list[FieldError] = list(errors)
-        super().__init__("; ".join(str(e) for e in self.errors))
+        shown = "; ".join(str(e) for e in self.errors[:SHOWN])  # bounded: a hostile file may carry millions
+        more = len(self.errors) - SHOWN
+        super().__init__(shown + (f"; … and {more} more" if more > 0 else ""))
 
     def prefixed(self, prefix: str) -> "InputError":
         return InputError([FieldError(f"{prefix}.{e.field}" if prefix else e.field, e.reason) for e in self.errors])

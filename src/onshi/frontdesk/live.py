@@ -16,8 +16,8 @@ from ..domain.errors import FieldError, InputError
 from ..policy import Snapshot, load_policy
 from ..registry.lookup import LookupResult, QualificationRow
 from ..domain.numbers import parse_public_payer, parse_public_recipient
-from ..registry.models import Branch, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
-from ..registry.schema import card, insurer, person, visit
+from ..registry.models import Branch, Day, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
+from ..registry.schema import card, insurer, person, qualification, visit
 from ..registry.service import Registry, parse_number_query
 from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
 from .explain import to_json
@@ -44,9 +44,9 @@ class Numbers(BaseModel):
 
 class DocumentIn(Numbers):
     kind: Literal["eligibility_certificate", "notice", "portal_screen", "insurance_card"]
-    issued: dt.date | None = Field(None, description="交付年月日")
-    valid_from: dt.date | None = Field(None, description="有効開始年月日 (default: the issue date)")
-    expires: dt.date | None = Field(None, description="有効終了年月日")
+    issued: Day | None = Field(None, description="交付年月日")
+    valid_from: Day | None = Field(None, description="有効開始年月日 (default: the issue date)")
+    expires: Day | None = Field(None, description="有効終了年月日")
 
 
 class UnknownRemarks(BaseModel):
@@ -58,7 +58,7 @@ class UnknownRemarks(BaseModel):
     employer: str | None = Field(None, max_length=100)
     address: str | None = Field(None, max_length=200)
     phone: str | None = Field(None, max_length=20, pattern=r"^[0-9+\-() ]+$")
-    contacted_on: dt.date | None = None
+    contacted_on: Day | None = None
 
 
 class PublicExpense(BaseModel):
@@ -74,7 +74,7 @@ class VisitRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     patient_ref: str = Field(min_length=1, max_length=50, description="the facility's own patient number (カルテ番号)")
-    date: dt.date | None = Field(None, description="date of care (default today)")
+    date: Day | None = Field(None, description="date of care (default today)")
     presented: list[Literal["my_number_card", "smartphone", "eligibility_certificate", "notice", "portal_screen", "insurance_card"]] = Field(default_factory=list, max_length=6)
     device: Literal[DEVICE_STATES] = "ok"  # type: ignore[valid-type]
     identity: Literal[IDENTITIES] = "face"  # type: ignore[valid-type]
@@ -82,7 +82,7 @@ class VisitRequest(BaseModel):
     card_serial: str | None = Field(None, max_length=16, pattern=r"^[0-9A-Za-z]+$")
     documents: list[DocumentIn] = Field(default_factory=list, max_length=6)
     declared: Numbers | None = Field(None, description="the current numbers the patient tells (R-C2 A)")
-    birth_date: dt.date | None = None
+    birth_date: Day | None = None
     name: str | None = Field(None, max_length=100)
     kana: Kana | None = Field(None, max_length=100)
     sex: Literal[1, 2, 3] | None = None
@@ -126,8 +126,15 @@ PAST_RECORD = (
     .order_by(desc(visit.c.care_date), desc(visit.c.id))
     .limit(1)
 )
+def _newest_asserted(column):  # noqa: ANN001, ANN202
+    """The holder's name as the insurer of their newest qualification holds it (each insurer's own)."""
+    q = qualification.alias()
+    return select(q.c[column.name]).where(q.c.person_id == person.c.id).order_by(desc(q.c.start), desc(q.c.id)).limit(1).scalar_subquery()
+
+
 CARD_HOLDER = (
-    select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.name, person.c.kana, person.c.sex)
+    select(card.c.insurance_registered, card.c.revoked, person.c.id, person.c.birth_date, person.c.sex,
+           _newest_asserted(qualification.c.name).label("name"), _newest_asserted(qualification.c.kana).label("kana"))
     .select_from(card.join(person, person.c.id == card.c.person_id))
     .where(card.c.serial == bindparam("serial"))
 )

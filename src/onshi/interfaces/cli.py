@@ -27,6 +27,9 @@ app.command("decide")(decide)
 app.add_typer(cases_app, name="cases")
 app.add_typer(policy_app, name="policy")
 from .cli_claims import bench_claims, bench_uke, claims_app  # noqa: E402
+from .cli_keys import keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
@@ -49,30 +52,72 @@ def serve(
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Create the schema, seed a demo population if the database is empty, and serve."""
+    """Create the schema, seed a demo population if the database is empty, and serve.
+
+    On an address other than loopback it refuses to start with the development 個人番号 key
+    or without ONSHI_SESSION_SECRET. On a demo database (seeded by onshi) it prints fresh demo
+    keys on every start; the keys of a production database come from `onshi keys create`."""
     import uvicorn
 
     from ..registry import db
     from ..registry.seed import seed_registry
 
     _setup(database, today)
+    refusals = serve_refusals(host)
+    if refusals:
+        err.print(f"[red]refusing to serve on {host}:[/red] a non-loopback address needs production secrets:", highlight=False)
+        for reason in refusals:
+            err.print(f"  - {reason}", highlight=False)
+        err.print("Set them (see README, Production), or serve on 127.0.0.1 behind a TLS proxy.", highlight=False)
+        raise typer.Exit(2)
     if config.using_dev_key():
         err.print("[yellow]ONSHI_MYNUMBER_KEY is not set: 個人番号 are hashed with the development key (demo only).[/yellow]")
     engine = _engine()
     if db.is_empty(engine):
         err.print(f"空のデータベースにデモ用の {people:,} 人を登録します（seed {seed}）…")
-        summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
-        err.print(
-            f"デモ用の鍵: 施設 {summary.demo_facility_code} X-API-Key: {summary.demo_facility_key}\n"
-            f"           保険者 {summary.demo_insurer_number} X-API-Key: {summary.demo_insurer_key}"
-        )
-    _print_demo_people(engine, seed)
+        seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+    _print_demo_keys(engine, seed)
     engine.dispose()
     url = f"http://{host}:{port}/"
     print(f"onshi serving on {url}  (API docs: {url}docs, today: {config.today().isoformat()}, database: {config.database_url()})", flush=True)
+    if workers > 1:  # the workers watch this process and leave with it, even after a kill -9 (server.py)
+        os.environ["ONSHI_SUPERVISOR_PID"] = str(os.getpid())
     uvicorn.run(
-        "onshi.interfaces.http.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning", access_log=False
+        "onshi.interfaces.http.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning",
+        access_log=False, timeout_graceful_shutdown=10,
     )
+
+
+MIN_SECRET = 32
+
+
+def serve_refusals(host: str) -> list[str]:
+    """Why `serve` must not listen on `host` as configured (nothing on a loopback address)."""
+    if is_loopback(host):
+        return []
+    out = []
+    key = os.environ.get("ONSHI_MYNUMBER_KEY", "")
+    if not key or key == config.DEV_MYNUMBER_KEY:
+        out.append("ONSHI_MYNUMBER_KEY is not set: 個人番号 would be hashed with the public development key")
+    elif len(key) < MIN_SECRET:
+        out.append(f"ONSHI_MYNUMBER_KEY is shorter than {MIN_SECRET} characters")
+    secret = os.environ.get("ONSHI_SESSION_SECRET", "")
+    if not secret:
+        out.append("ONSHI_SESSION_SECRET is not set (the pages' session cookies are signed with it)")
+    elif len(secret) < MIN_SECRET:
+        out.append(f"ONSHI_SESSION_SECRET is shorter than {MIN_SECRET} characters")
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve anywhere
 
 
 @app.command("seed")
@@ -105,20 +150,24 @@ def seed_cmd(
         print(json.dumps(row, ensure_ascii=False))
 
 
-def _print_demo_people(engine, seed: int) -> None:  # noqa: ANN001
-    """A few seeded people to try, when the database holds the population of `seed`."""
-    from ..registry.seed import sample_people
-    from ..registry.service import Registry
-    from ..domain.errors import Unauthorized
+def _print_demo_keys(engine, seed: int) -> None:  # noqa: ANN001
+    """On a demo database (seeded by onshi): fresh keys for the demo facility and insurer and
+    a few seeded people to try (the earlier demo keys stop working). Nothing otherwise."""
+    from ..registry.keys import attach_keys, get_setting
+    from ..registry.seed import DEMO_INSURER, sample_people
 
-    people = sample_people(engine, 3, seed=seed)
-    if not people:
+    code = get_setting(engine, "demo_facility")
+    if not code:
         return
-    try:
-        Registry(engine).authenticate(people[0]["facility_key"])
-    except Unauthorized:
-        return  # seeded with another seed: its keys are not ours to print
-    err.print("試せる患者（カード番号・被保険者番号等）と施設の鍵:")
+    demo = {"facility_code": code, "insurer_number": DEMO_INSURER}
+    people = sample_people(engine, 3, seed=seed)
+    attach_keys(engine, [demo, *people], "demo")
+    err.print(
+        f"デモ用の鍵（この起動で作成、以前のデモ用の鍵は無効）: 施設 {code} X-API-Key: {demo['facility_key']}\n"
+        f"           保険者 {DEMO_INSURER} X-API-Key: {demo['insurer_key']}"
+    )
+    if people:
+        err.print("試せる患者（カード番号・被保険者番号等）と施設の鍵:")
     for p in people:
         err.print(
             f"  card_serial={p['card_serial']}  保険者番号={p['insurer_number']} 記号={p['symbol']} 番号={p['number']} "

@@ -216,19 +216,12 @@ def reviewer_key(
     label: Annotated[str, typer.Option(help="a name for the key")] = "審査支払機関",
     database: DatabaseOpt = None,
 ) -> None:
-    """Create an API key for the review body (role `reviewer`); printed once, stored hashed."""
-    from sqlalchemy import insert
-
-    from ..registry.schema import api_key
-    from ..registry.security import api_key_hash, new_api_key
+    """Create an API key for the review body: `onshi keys create --role reviewer --subject 1|2|all`."""
+    from .cli_keys import create
 
     if payer not in (None, "1", "2"):
         raise typer.BadParameter("must be 1 or 2", param_hint="--payer")
-    _setup(database, None)
-    key = new_api_key("reviewer")
-    with _engine().begin() as conn:
-        conn.execute(insert(api_key).values(key_hash=api_key_hash(key), role="reviewer", subject=payer or "all", label=label))
-    print(key)
+    create("reviewer", payer or "all", label, database)
 
 
 def bench_claims(

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .. import config
 from . import schema
@@ -33,6 +38,55 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
+
+
+T = TypeVar("T")
+RETRY_STATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction for writes whose rules span rows (read, check, write): SERIALIZABLE on
+    PostgreSQL (a concurrent transaction that would change what was read makes one of the two
+    fail, see `retrying`), BEGIN IMMEDIATE on SQLite (one writer at a time from the start, so
+    a reader never has to upgrade its lock)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        return
+    with engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn, conn.begin():
+        yield conn
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A conflict with a concurrent transaction: running the work again sees its result."""
+    if isinstance(exc, IntegrityError):
+        return True
+    if isinstance(exc, DBAPIError):
+        state = getattr(exc.orig, "sqlstate", None)
+        return state in RETRY_STATES or "database is locked" in str(exc.orig)
+    return False
+
+
+def retrying(work: Callable[[], T], attempts: int = 20, pause: float = 0.25) -> T:
+    """Run `work` (one whole transaction) again while it loses to a concurrent one: each run
+    sees what the winner committed, so its own checks answer (a replay, a named 409). Gives
+    the last conflict up after `attempts`; the random backoff (doubling, at most `pause`
+    seconds) spreads a burst on one row out, so every round lets at least one through."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+        time.sleep(random.uniform(0, min(pause, 0.002 * 2**attempt)))
+    raise AssertionError("unreachable")
 
 
 def alembic_config(engine: Engine) -> Config:

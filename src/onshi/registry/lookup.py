@@ -69,6 +69,9 @@ CERTIFICATE_KINDS = ("eligibility_certificate", "insurance_card")
 
 @dataclass(frozen=True)
 class PersonRow:
+    """The individual. In the registry the name, address and DV flag are each insurer's own
+    (on its QualificationRow); a case file's person carries them here instead."""
+
     id: int | str
     name: str
     kana: str
@@ -120,6 +123,12 @@ class QualificationRow:
     limit_end: dt.date | None = None
     limit_issued: dt.date | None = None
     documents: tuple[DocumentRow, ...] = ()  # the certificates issued for it (CERTIFICATE_KINDS)
+    # What this insurer asserts about the member (None: not held here, the person's is used).
+    name: str | None = None
+    kana: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    dv_flag: bool = False  # R-D5 / R-I3e, as this insurer set it
 
     def visible_on(self, day: dt.date) -> bool:
         """F.1: the central system knows a qualification from the day it was registered."""
@@ -265,15 +274,28 @@ def _result(method: str, day: dt.date, validity: Validity | None, *, error: str 
 # ---------------------------------------------------------------- the rules
 
 
-def _person_view(p: PersonRow, repertoire: str | None) -> PersonView:
+def dv_protected(record: PersonRecord) -> bool:
+    """R-D5: a flag set by any insurer, on any of its qualifications (ended, not yet
+    registered), protects the person's address everywhere until that insurer lifts it."""
+    return record.person.dv_flag or any(q.dv_flag for q in record.qualifications)
+
+
+def _person_view(record: PersonRecord, shown: QualificationRow | None, repertoire: str | None) -> PersonView:
+    """The person as the insurer of the qualification shown asserts them (else the newest
+    qualification's insurer): one insurer's data, never a mix."""
+    p = record.person
+    source = shown or next(iter(_newest(record.qualifications)), None)
+    q = source if source is not None and source.name is not None else None
+    hidden = dv_protected(record)
+    address, postcode = (q.address, q.postcode) if q is not None else (p.address, p.postcode)
     return PersonView(
         id=p.id,
-        name=charset.mask(p.name, repertoire),  # R-D4
-        kana=charset.mask(p.kana, repertoire),
+        name=charset.mask(q.name if q is not None else p.name, repertoire),  # R-D4
+        kana=charset.mask(q.kana if q is not None else p.kana, repertoire),
         birth_date=p.birth_date,
         sex=p.sex,
-        address=None if p.dv_flag else charset.mask(p.address, repertoire),  # R-D5
-        postcode=None if p.dv_flag else p.postcode,
+        address=None if hidden else charset.mask(address, repertoire),  # R-D5
+        postcode=None if hidden else postcode,
     )
 
 
@@ -376,16 +398,18 @@ def evaluate_card(
     if not status.usable:
         return _result("card", day, None, error=status.reason, **common)
     person = record.person
-    common["person"] = _person_view(person, repertoire)
     common["medical_info_available"] = not status.in_grace  # R-D7, R-B2: no medical information in grace
     visible = [q for q in record.qualifications if q.visible_on(day)]
     covering = _newest(q for q in visible if q.covers(day))
     if covering:
         quals = [_qualification_view(q, person, day, limit_consent, repertoire) for q in covering]
+        common["person"] = _person_view(record, covering[0], repertoire)
         return _result("card", day, Validity.VALID, qualification=quals[0], others=tuple(quals[1:]), **common)
     ended = _newest(q for q in visible if q.ended_by(day))
     if ended:
+        common["person"] = _person_view(record, ended[0], repertoire)
         return _result("card", day, Validity.INVALID, qualification=_qualification_view(ended[0], person, day, limit_consent, repertoire), **common)
+    common["person"] = _person_view(record, next(iter(_newest(visible)), None), repertoire)
     return _result("card", day, Validity.NOT_FOUND, **common)
 
 
@@ -419,7 +443,7 @@ def evaluate_numbers(
         newer = [q for q in record.qualifications if q.visible_on(day) and q.covers(day) and q.id != match.id]
         validity = Validity.INVALID_NEW if newer else Validity.INVALID
     return _result(
-        "numbers", day, validity, person=_person_view(person, repertoire),
+        "numbers", day, validity, person=_person_view(record, match, repertoire),
         qualification=_qualification_view(match, person, day, limit_consent, repertoire),
         person_id=person.id, limit_consent=limit_consent,
     )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..domain import names, numbers
+from ..domain import dates, names, numbers
 from ..domain.errors import FieldError, InputError
 
 RequestId = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$", description="client request id (idempotency key)")
@@ -38,6 +38,8 @@ Symbol = Annotated[str, Field(max_length=40), field_of(numbers.normalise_symbol)
 MemberNo = Annotated[str, Field(max_length=40), field_of(numbers.normalise_member_number)]
 Branch = Annotated[str, Field(max_length=4), field_of(numbers.normalise_branch)]
 Kana = Annotated[str, field_of(names.normalise_kana)]
+# A date a request carries, inside domain.dates' range (422 outside it, before any arithmetic).
+Day = Annotated[dt.date, AfterValidator(lambda v: _wrap(lambda d: dates.in_range(d), v))]
 MyNumber = Annotated[str, Field(description="個人番号 (12 digits); only its keyed hash is kept"), field_of(numbers.parse_my_number)]
 
 
@@ -58,9 +60,9 @@ def _wrap(fn, value):  # noqa: ANN001, ANN202
 
 class _Limit(_Base):
     limit_category: str | None = None
-    limit_start: dt.date | None = None
-    limit_end: dt.date | None = None
-    limit_issued: dt.date | None = None  # 限度額適用認定証の交付年月日
+    limit_start: Day | None = None
+    limit_end: Day | None = None
+    limit_issued: Day | None = None  # 限度額適用認定証の交付年月日
 
     @field_validator("limit_category")
     @classmethod
@@ -77,15 +79,15 @@ class Acquisition(MemberNumbers, _Limit):
     my_number: MyNumber
     name: str = Name
     kana: Kana = Name
-    birth_date: dt.date
+    birth_date: Day
     sex: Literal[1, 2, 3]
     address: str | None = Field(None, max_length=200)
     postcode: str | None = Field(None, pattern=r"^\d{3}-?\d{4}$")
     relation: Literal["self", "family"] = "self"
     insured_name: str | None = Field(None, max_length=100)
     card_classification: Literal["01", "02", "03", "04", "05", "06", "07", "A1"] = "01"
-    start: dt.date
-    notified: dt.date
+    start: Day
+    notified: Day
     income: Literal["general", "high"] = "general"
     kouki_ratio: Literal[10, 20, 30] | None = None
     dv_flag: bool = False
@@ -107,7 +109,7 @@ class Change(MemberNumbers, _Limit):
     """資格変更: attributes of a qualification change (R-I1: within 10 days)."""
 
     request_id: str = RequestId
-    notified: dt.date
+    notified: Day
     new_symbol: Symbol | None = None
     new_number: MemberNo | None = None
     new_branch: Branch | None = None
@@ -119,7 +121,7 @@ class Change(MemberNumbers, _Limit):
     insured_name: str | None = Field(None, max_length=100)
     income: Literal["general", "high"] | None = None
     kouki_ratio: Literal[10, 20, 30] | None = None
-    dv_flag: bool | None = None
+    dv_flag: bool | None = Field(None, description="R-D5 自己情報提供不可フラグ: set or lift this insurer's flag (also on an ended qualification)")
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
 
@@ -135,9 +137,10 @@ class Loss(MemberNumbers):
     """資格喪失: the qualification ends; `end` is the last day covered."""
 
     request_id: str = RequestId
-    notified: dt.date
-    end: dt.date
+    notified: Day
+    end: Day
     loss_reason: Literal["01", "02", "03", "99"] = "99"
+    correction: bool = Field(False, description="資格喪失日の訂正: correct the end date and reason of a qualification whose end is already set (it stays ended)")
 
 
 class CardLink(_Base):
@@ -146,9 +149,9 @@ class CardLink(_Base):
     request_id: str = RequestId
     my_number: MyNumber
     serial: str = Field(pattern=r"^[0-9A-Z]{8,16}$")
-    issued: dt.date
-    card_expires: dt.date | None = None
-    cert_expires: dt.date | None = None
+    issued: Day
+    card_expires: Day | None = None
+    cert_expires: Day | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> "CardLink":
@@ -164,7 +167,7 @@ class CardRegistration(_Base):
 
     request_id: str = RequestId
     serial: str = Field(pattern=r"^[0-9A-Z]{8,16}$")
-    registered_on: dt.date | None = None
+    registered_on: Day | None = None
 
 
 def validation_errors(exc: ValidationError) -> InputError:

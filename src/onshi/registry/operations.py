@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from .. import config
 from ..domain.card import card_expiry, cert_expiry
 from ..domain.errors import Conflict, Forbidden, InputError, NotFound
 from ..policy import load_policy
-from . import models
+from . import db, models
 from .linkage import check_linkage
 from .schema import card, insurer, operation, person, qualification
 from .security import my_number_hash
@@ -55,13 +55,19 @@ def _deadline(kind: str, notified: dt.date | None, registered: dt.date) -> dict:
 
 
 def run(engine: Engine, insurer_number: str, kind: str, data: object) -> OperationResult:
-    """Validate `data` for operation `kind` and carry it out for `insurer_number`."""
+    """Validate `data` for operation `kind` and carry it out for `insurer_number`.
+
+    Concurrent requests cannot create a state one request cannot: each runs in a write
+    transaction (db.write_transaction) under the partial unique indexes of schema.py, and one
+    that loses to a concurrent write runs again and then sees it — the same request id is a
+    replay, anything else a 409 naming the field."""
     handler, model = HANDLERS[kind]
     payload = data if isinstance(data, model) else models.parse(model, data)
     digest = _digest(kind, payload)
     today = config.today()
-    try:
-        with engine.begin() as conn:
+
+    def attempt() -> OperationResult:
+        with db.write_transaction(engine) as conn:
             previous = _previous(conn, insurer_number, payload.request_id, digest)
             if previous is not None:
                 return previous
@@ -87,13 +93,29 @@ def run(engine: Engine, insurer_number: str, kind: str, data: object) -> Operati
                 )
             )
             return OperationResult(body)
-    except IntegrityError:
-        # A concurrent request with the same id won the race: answer as a replay.
-        with engine.connect() as conn:
-            previous = _previous(conn, insurer_number, payload.request_id, digest)
-        if previous is None:
-            raise
-        return previous
+
+    try:
+        return db.retrying(attempt)
+    except DBAPIError as exc:
+        if db.is_retryable(exc):
+            raise Conflict(conflict_field(exc), "a concurrent request changed the same member; send the request again") from None
+        raise
+
+
+CONSTRAINT_FIELDS = {
+    "uq_qualification_open_member": "my_number",
+    "uq_qualification_open_numbers": "number",
+    "uq_card_current": "serial",
+    "card_pkey": "serial",
+    "card.serial": "serial",
+    "uq_operation_request": "request_id",
+}
+
+
+def conflict_field(exc: DBAPIError) -> str | None:
+    """The request field a violated constraint stands for (None when it is not one of ours)."""
+    text = str(exc.orig)
+    return next((f for name, f in CONSTRAINT_FIELDS.items() if name in text), None)
 
 
 def _previous(conn: Connection, insurer_number: str, request_id: str, digest: str) -> OperationResult | None:
@@ -133,21 +155,28 @@ def _numbers_taken(conn: Connection, insurer_number: str, symbol: str, number: s
     return conn.execute(select(qualification.c.id).where(*cond).limit(1)).first() is not None
 
 
-def _find_qualification(conn: Connection, insurer_number: str, numbers: models.MemberNumbers, *, open_only: bool = False):  # noqa: ANN202
+def _find_qualification(conn: Connection, insurer_number: str, numbers: models.MemberNumbers):  # noqa: ANN202
+    """The insurer's newest qualification on these 記号・番号・枝番, locked for the change."""
     cond = [
         qualification.c.insurer_number == insurer_number,
         qualification.c.symbol == numbers.symbol,
         qualification.c.number == numbers.number,
         qualification.c.branch == numbers.branch,
     ]
-    if open_only:
-        cond.append(qualification.c.end.is_(None))
     row = conn.execute(select(qualification).where(*cond).order_by(qualification.c.start.desc()).limit(1)).mappings().first()
     if row is None:
         label = "-".join(x for x in (numbers.symbol, numbers.number, numbers.branch) if x)
-        state = "an open qualification" if open_only else "a qualification"
-        raise NotFound("number", f"{state} {label} of insurer {insurer_number} was not found")
+        raise NotFound("number", f"a qualification {label} of insurer {insurer_number} was not found")
     return row
+
+
+def _ended(row, today: dt.date) -> bool:  # noqa: ANN001
+    """The insurer no longer insures the member on this qualification (its last day is past)."""
+    return row["end"] is not None and row["end"] < today
+
+
+def _label(row) -> str:  # noqa: ANN001
+    return "-".join(x for x in (row["symbol"], row["number"], row["branch"]) if x)
 
 
 def _member_person(conn: Connection, insurer_number: str, my_hash: str, today: dt.date) -> int:
@@ -155,16 +184,19 @@ def _member_person(conn: Connection, insurer_number: str, my_hash: str, today: d
     row = conn.execute(select(person.c.id).where(person.c.my_number_hash == my_hash)).first()
     if row is None:
         raise NotFound("my_number", "no person with this 個人番号 is registered")
-    member = conn.execute(
+    if not _currently_insures(conn, insurer_number, row.id, today):
+        raise Forbidden("my_number", f"this person is not a member of insurer {insurer_number}")
+    return row.id
+
+
+def _currently_insures(conn: Connection, insurer_number: str, person_id: int, today: dt.date) -> bool:
+    return conn.execute(
         select(qualification.c.id).where(
-            qualification.c.person_id == row.id,
+            qualification.c.person_id == person_id,
             qualification.c.insurer_number == insurer_number,
             or_(qualification.c.end.is_(None), qualification.c.end >= today),
         ).limit(1)
-    ).first()
-    if member is None:
-        raise Forbidden("my_number", f"this person is not a member of insurer {insurer_number}")
-    return row.id
+    ).first() is not None
 
 
 def _check_kouki(insurer_number: str, kouki_ratio: int | None, kind: str) -> None:
@@ -191,8 +223,8 @@ def acquire(conn: Connection, insurer_number: str, p: models.Acquisition, today:
     my_hash = my_number_hash(p.my_number)
     check_linkage(conn, my_hash, name=p.name, kana=p.kana, birth_date=p.birth_date, sex=p.sex, address=p.address)  # R-I2
     existing = conn.execute(select(person.c.id).where(person.c.my_number_hash == my_hash)).first()
-    if existing is not None:
-        person_id = existing.id
+    person_id = existing.id if existing is not None else None
+    if person_id is not None:
         overlapping = conn.execute(
             select(qualification.c.id).where(
                 qualification.c.person_id == person_id, qualification.c.insurer_number == insurer_number, _overlaps(p.start, None)
@@ -200,21 +232,13 @@ def acquire(conn: Connection, insurer_number: str, p: models.Acquisition, today:
         ).first()
         if overlapping is not None:
             raise Conflict("my_number", f"this person already holds a qualification of insurer {insurer_number} from that date")
-        conn.execute(
-            update(person).where(person.c.id == person_id).values(
-                name=p.name, kana=p.kana, address=p.address, postcode=p.postcode, dv_flag=p.dv_flag
-            )
-        )
-    else:
-        person_id = None
+        # The person row is identity only (checked against the resident register above): what this
+        # insurer says about its member goes on its own qualification, other insurers' stay untouched.
     if _numbers_taken(conn, insurer_number, p.symbol, p.number, p.branch, p.start, None, except_person=person_id):
         raise Conflict("number", "these 記号・番号・枝番 are already assigned to another member for that period")
     if person_id is None:
         person_id = conn.execute(
-            insert(person).values(
-                my_number_hash=my_hash, name=p.name, kana=p.kana, birth_date=p.birth_date, sex=p.sex,
-                address=p.address, postcode=p.postcode, dv_flag=p.dv_flag,
-            ).returning(person.c.id)
+            insert(person).values(my_number_hash=my_hash, birth_date=p.birth_date, sex=p.sex).returning(person.c.id)
         ).scalar_one()
     qid = conn.execute(
         insert(qualification).values(
@@ -222,9 +246,17 @@ def acquire(conn: Connection, insurer_number: str, p: models.Acquisition, today:
             relation=p.relation, insured_name=p.insured_name, card_classification=p.card_classification,
             start=p.start, end=None, income=p.income, kouki_ratio=p.kouki_ratio, limit_category=p.limit_category,
             limit_start=p.limit_start, limit_end=p.limit_end, limit_issued=p.limit_issued, notified=p.notified, registered=today,
+            name=p.name, kana=p.kana, address=p.address, postcode=p.postcode, dv_flag=p.dv_flag,
         ).returning(qualification.c.id)
     ).scalar_one()
     return {"person_id": person_id, "qualification_id": qid, "symbol": p.symbol, "number": p.number, "branch": p.branch, "start": p.start.isoformat()}
+
+
+# What an insurer may still change on its own qualification once it has ended (the member is
+# no longer its own): its DV flag, set or lifted — the flag protects the person everywhere until
+# this insurer lifts it (R-D5, R-I3e) —, and, through a loss with `correction`, the end date and
+# reason. Every other field of an ended qualification is history and refused (409).
+ENDED_CHANGES = frozenset({"dv_flag"})
 
 
 def change(conn: Connection, insurer_number: str, p: models.Change, today: dt.date) -> dict:
@@ -233,40 +265,63 @@ def change(conn: Connection, insurer_number: str, p: models.Change, today: dt.da
     row = _find_qualification(conn, insurer_number, p)
     if p.kouki_ratio is not None:
         _check_kouki(insurer_number, p.kouki_ratio, _insurer_kind(conn, insurer_number))
-    q_values = {
+    values = {
         k: v
         for k, v in {
             "symbol": p.new_symbol, "number": p.new_number, "branch": p.new_branch, "relation": p.relation,
             "insured_name": p.insured_name, "income": p.income, "kouki_ratio": p.kouki_ratio,
             "limit_category": p.limit_category, "limit_start": p.limit_start, "limit_end": p.limit_end,
             "limit_issued": p.limit_issued,
+            "name": p.name, "kana": p.kana, "address": p.address, "postcode": p.postcode, "dv_flag": p.dv_flag,
         }.items()
         if v is not None
     }
-    p_values = {k: v for k, v in {"name": p.name, "kana": p.kana, "address": p.address, "postcode": p.postcode, "dv_flag": p.dv_flag}.items() if v is not None}
-    if any(k in q_values for k in ("symbol", "number", "branch")):
-        new = (q_values.get("symbol", row["symbol"]), q_values.get("number", row["number"]), q_values.get("branch", row["branch"]))
+    if _ended(row, today) and set(values) - ENDED_CHANGES:
+        refused = sorted(set(values) - ENDED_CHANGES)
+        raise Conflict(
+            refused[0],
+            f"qualification {_label(row)} ended on {row['end'].isoformat()}: an insurer changes only members it currently "
+            f"insures; on an ended qualification only dv_flag may be set or lifted (refused: {', '.join(refused)})",
+        )
+    if any(k in values for k in ("symbol", "number", "branch")):
+        new = (values.get("symbol", row["symbol"]), values.get("number", row["number"]), values.get("branch", row["branch"]))
         if _numbers_taken(conn, insurer_number, *new, row["start"], row["end"], except_person=row["person_id"]):
             raise Conflict("new_number", "these 記号・番号・枝番 are already assigned to another member")
-    if any(k in p_values for k in ("name", "kana", "address")):
+    if any(k in values for k in ("name", "kana", "address")):
         my_hash = conn.execute(select(person.c.my_number_hash).where(person.c.id == row["person_id"])).scalar_one()
         if my_hash:
             check_linkage(conn, my_hash, name=p.name, kana=p.kana, address=p.address)  # R-I2
-    if q_values:
-        conn.execute(update(qualification).where(qualification.c.id == row["id"]).values(**q_values))
-    if p_values:
-        conn.execute(update(person).where(person.c.id == row["person_id"]).values(**p_values))
-    return {"person_id": row["person_id"], "qualification_id": row["id"], "changed": sorted([*q_values, *p_values])}
+    conn.execute(update(qualification).where(qualification.c.id == row["id"]).values(**values))
+    return {"person_id": row["person_id"], "qualification_id": row["id"], "changed": sorted(values)}
 
 
 def lose(conn: Connection, insurer_number: str, p: models.Loss, today: dt.date) -> dict:
     if p.notified > today:
         raise InputError("notified", "is after today")
-    row = _find_qualification(conn, insurer_number, p, open_only=True)
+    row = _find_qualification(conn, insurer_number, p)
     if p.end < row["start"] - dt.timedelta(days=1):
         raise InputError("end", f"is before the qualification's start ({row['start'].isoformat()})")
+    if row["end"] is None:
+        if p.correction:
+            raise InputError("correction", f"qualification {_label(row)} has no end to correct: send the loss without it")
+    elif not p.correction:
+        raise Conflict("number", f"qualification {_label(row)} already ends on {row['end'].isoformat()} (to correct the date, send correction: true)")
+    elif _ended(row, today) and p.end >= today:
+        raise Conflict("end", f"qualification {_label(row)} has ended: a correction keeps it ended (an end before {today.isoformat()})")
+    if row["end"] is not None:  # 資格喪失日の訂正: the widened period must stay free
+        later = conn.execute(
+            select(qualification.c.start).where(
+                qualification.c.person_id == row["person_id"], qualification.c.insurer_number == insurer_number,
+                qualification.c.id != row["id"], qualification.c.start > row["start"], qualification.c.start <= p.end,
+            ).limit(1)
+        ).first()
+        if later is not None:
+            raise Conflict("end", f"overlaps this member's later qualification of insurer {insurer_number} (from {later.start.isoformat()})")
+        if p.end > row["end"] and _numbers_taken(conn, insurer_number, row["symbol"], row["number"], row["branch"], row["end"] + dt.timedelta(days=1), p.end, except_person=row["person_id"]):
+            raise Conflict("end", "these 記号・番号・枝番 belong to another member in the corrected period")
     conn.execute(update(qualification).where(qualification.c.id == row["id"]).values(end=p.end, loss_reason=p.loss_reason))
-    return {"person_id": row["person_id"], "qualification_id": row["id"], "end": p.end.isoformat(), "loss_reason": p.loss_reason}
+    return {"person_id": row["person_id"], "qualification_id": row["id"], "end": p.end.isoformat(), "loss_reason": p.loss_reason,
+            **({"corrected": row["end"].isoformat()} if row["end"] is not None else {})}
 
 
 def link_card(conn: Connection, insurer_number: str, p: models.CardLink, today: dt.date) -> dict:
@@ -298,14 +353,7 @@ def register_card(conn: Connection, insurer_number: str, p: models.CardRegistrat
         raise NotFound("serial", "no card with this serial is linked")
     if row["revoked"] is not None:
         raise Conflict("serial", "this card has been replaced or returned")
-    member = conn.execute(
-        select(qualification.c.id).where(
-            qualification.c.person_id == row["person_id"],
-            qualification.c.insurer_number == insurer_number,
-            or_(qualification.c.end.is_(None), qualification.c.end >= today),
-        ).limit(1)
-    ).first()
-    if member is None:
+    if not _currently_insures(conn, insurer_number, row["person_id"], today):
         raise Forbidden("serial", f"the card holder is not a member of insurer {insurer_number}")
     if day < row["issued"]:
         raise InputError("registered_on", "is before the card was issued")

@@ -53,23 +53,22 @@ api_key = Table(
     "api_key",
     metadata,
     Column("key_hash", String(64), primary_key=True),  # SHA-256 of the key; the key is never stored
-    Column("role", String(10), nullable=False),  # facility | insurer
-    Column("subject", String(10), nullable=False),  # facility code or insurer number
+    Column("role", String(10), nullable=False),  # facility | insurer | reviewer | analyst
+    Column("subject", String(10), nullable=False),  # facility code, insurer number, 審査支払機関 (1, 2, both)…
     Column("label", String(100), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),  # a revoked key authenticates nothing (kept for the record)
 )
 
 person = Table(
     "person",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
+    # The individual: identity checked against the resident register (R-I2). What an insurer
+    # asserts about its member (name, address, the DV flag) is on that insurer's qualification.
     Column("my_number_hash", String(64), unique=True),
-    Column("name", String(100), nullable=False),
-    Column("kana", String(100), nullable=False),
     Column("birth_date", Date, nullable=False),
     Column("sex", SmallInteger, nullable=False),  # 1 male, 2 female, 3 not set
-    Column("address", String(200)),
-    Column("postcode", String(8)),
-    Column("dv_flag", Boolean, nullable=False, default=False),  # R-D5: never return the address
 )
 
 qualification = Table(
@@ -95,9 +94,22 @@ qualification = Table(
     Column("limit_issued", Date),  # the 限度額適用認定証's 交付年月日 (LimitApplicationCertificateDate)
     Column("notified", Date),  # the insurer received the notice (届出受理日)
     Column("registered", Date),  # reached the central system; null = not yet (R-I1, F.1)
+    # What this insurer asserts about its member; no other insurer can change it.
+    Column("name", String(100), nullable=False, default=""),
+    Column("kana", String(100), nullable=False, default=""),
+    Column("address", String(200)),
+    Column("postcode", String(8)),
+    # R-D5 / R-I3e 自己情報提供不可フラグ as this insurer set it: while any insurer's flag is set the
+    # person's address leaves the system in no channel (lookup.dv_protected), until that insurer lifts it.
+    Column("dv_flag", Boolean, nullable=False, default=False),
     Index("ix_qualification_numbers", "insurer_number", "number", "symbol", "branch"),
     Index("ix_qualification_person", "person_id"),
 )
+# What concurrent writes must not create (partial unique indexes: SQLite and PostgreSQL alike).
+Index("uq_qualification_open_member", qualification.c.person_id, qualification.c.insurer_number, unique=True,
+      postgresql_where=qualification.c.end.is_(None), sqlite_where=qualification.c.end.is_(None))
+Index("uq_qualification_open_numbers", qualification.c.insurer_number, qualification.c.symbol, qualification.c.number,
+      qualification.c.branch, unique=True, postgresql_where=qualification.c.end.is_(None), sqlite_where=qualification.c.end.is_(None))
 
 card = Table(
     "card",
@@ -111,6 +123,7 @@ card = Table(
     Column("revoked", Date),  # replaced or returned; no longer verifies
     Index("ix_card_person", "person_id"),
 )
+Index("uq_card_current", card.c.person_id, unique=True, postgresql_where=card.c.revoked.is_(None), sqlite_where=card.c.revoked.is_(None))
 
 document = Table(
     "document",
@@ -255,9 +268,31 @@ bulk_request = Table(
     Index("ix_bulk_request_status", "status"),
 )
 
+setting = Table(
+    "setting",
+    metadata,
+    # Deployment settings kept in the database: the pages' session secret when none is
+    # configured (random, made once), the demo marker of `onshi seed`.
+    Column("name", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+web_session = Table(
+    "web_session",
+    metadata,
+    # A signed-in session of the reception pages. The cookie holds the id; only its SHA-256 is
+    # here. Logout deletes the row; a revoked key ends its sessions (joined on every page).
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_session_key", "key_hash"),
+)
+
 TABLES_IN_LOAD_ORDER = (
     insurer, facility, api_key, person, qualification, card, document, resident, operation, verification, visit,
-    reference_number, bulk_request,
+    reference_number, bulk_request, setting, web_session,
 )
 
 # ---------------------------------------------------------------- claims (migration 0004, claims/)

@@ -2,7 +2,7 @@
 
 The 個人番号 is never stored or logged in clear: the registry keeps HMAC-SHA256 under a key
 from configuration (ONSHI_MYNUMBER_KEY), so equal numbers can be matched but not recovered.
-API keys are stored as SHA-256 digests.
+API keys are random (`new_api_key`), shown once and stored as SHA-256 digests.
 """
 
 from __future__ import annotations
@@ -22,13 +22,20 @@ def api_key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# Roles of API keys and the prefix that makes a key's kind visible in a log or a ticket.
+KEY_PREFIXES = {"facility": "fk", "insurer": "ik", "reviewer": "rk", "analyst": "ak"}
+ROLES = tuple(KEY_PREFIXES)
+
+
 def new_api_key(role: str) -> str:
-    prefix = {"facility": "fk", "insurer": "ik"}.get(role, "k")
-    return f"{prefix}_{secrets.token_urlsafe(24)}"
+    """A random key (256 bits from `secrets`): shown once, stored only as its SHA-256."""
+    return f"{KEY_PREFIXES.get(role, 'k')}_{secrets.token_urlsafe(32)}"
 
 
-def derived_api_key(role: str, subject: str, seed: int | str) -> str:
-    """A reproducible key for demo and test populations (`onshi seed --seed S`)."""
-    prefix = {"facility": "fk", "insurer": "ik"}.get(role, "k")
-    digest = hmac.new(f"onshi-demo-{seed}".encode(), f"{role}:{subject}".encode(), hashlib.sha256).hexdigest()
-    return f"{prefix}_{subject}_{digest[:24]}"
+def key_id(key_hash: str) -> str:
+    """The public name of a key: the start of its digest (for `onshi keys list|revoke`)."""
+    return key_hash[:12]
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)

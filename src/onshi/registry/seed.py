@@ -4,7 +4,8 @@ Given (people, seed, today) the registry always receives the same rows:
 
 - insurers with valid check digits (R-P5): 47 協会けんぽ branches, 健保組合, 共済組合,
   市町村国保 and 47 後期高齢者医療広域連合, always including the four insurers of the example
-  case files (01130012, 06139984, 138057, 39131156), each with a derived API key;
+  case files (01130012, 06139984, 138057, 39131156); random demo keys for one facility and
+  01130012 (printed once; `onshi keys` makes the others);
 - facilities (医科 / 歯科 / 調剤) spread over the prefectures, a few paper-claim ones (R-T4);
 - people following Japan's 2025 age pyramid, in households: employees with their
   dependents on one 記号・番号 (枝番 00, 01, …), 国保 households, 後期高齢者 from the 75th
@@ -38,7 +39,8 @@ from ..domain.dates import add_months, age_on, anniversary, birthday_in_year, en
 from ..domain.numbers import PREFECTURES, my_number_check_digit, with_check_digit
 from . import db, schema
 from .bulk import BulkWriter
-from .security import api_key_hash, derived_api_key, my_number_hash
+from .keys import demo_keys, put_setting
+from .security import my_number_hash
 
 Date = dt.date
 DAY = dt.timedelta(days=1)
@@ -239,9 +241,10 @@ KOKUHO_CARD_EXPIRIES = ((Date(2025, 7, 31), 40), (Date(2025, 8, 31), 10), (Date(
 KOUKI_CERTIFICATE_ISSUE = Date(2025, 8, 1)  # R-T3
 KOUKI_SYSTEM_START = Date(2008, 4, 1)
 
-PERSON_COLS = ("id", "my_number_hash", "name", "kana", "birth_date", "sex", "address", "postcode", "dv_flag")
+PERSON_COLS = ("id", "my_number_hash", "birth_date", "sex")
 QUALIFICATION_COLS = ("id", "person_id", "insurer_number", "symbol", "number", "branch", "relation", "insured_name",
-                      "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered")
+                      "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered",
+                      "name", "kana", "address", "postcode", "dv_flag")
 CARD_COLS = ("serial", "person_id", "issued", "card_expires", "cert_expires", "insurance_registered", "revoked")
 DOCUMENT_COLS = ("id", "person_id", "qualification_id", "kind", "form", "issued", "valid_from", "expires")
 RESIDENT_COLS = ("my_number_hash", "name", "kana", "birth_date", "sex", "address")
@@ -1136,11 +1139,12 @@ class _Generator:
         for p in people:
             h = p.home
             mn_hash = my_number_hash(self._my_number(p.id), self.mn_key)
-            persons.append((p.id, mn_hash, p.name, p.kana, p.birth, p.sex, h.address, h.postcode, p.id in dv))
+            persons.append((p.id, mn_hash, p.birth, p.sex))
             residents.append((mn_hash, p.resident_name, p.kana, p.birth, p.sex, h.resident_address))
-            for q in p.quals:
+            for q in p.quals:  # each insurer holds the member's data (and its DV flag, R-D5) on its qualification
                 quals.append((q.id, p.id, q.insurer, q.symbol, q.number, q.branch, q.relation, q.insured_name, "01",
-                              q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered))
+                              q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered,
+                              p.name, p.kana, h.address, h.postcode, p.id in dv))
             for c in p.cards:
                 cards.append((c.serial, p.id, c.issued, c.card_expires, c.cert_expires, c.registered, c.revoked))
             docs += self._documents(rng, p)
@@ -1181,7 +1185,9 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     """Fill an empty registry with `people` people and everything around them.
 
     The same (people, seed, today) always gives the same rows (with the same
-    ONSHI_MYNUMBER_KEY). API keys are `derived_api_key(role, subject, seed)`.
+    ONSHI_MYNUMBER_KEY), except the API keys: random demo keys for the demo facility and
+    insurer (SeedSummary, shown once), and the `demo` setting that lets `onshi serve` make
+    fresh ones on each start.
     """
     if people < 1:
         raise ValueError("people must be at least 1")
@@ -1194,8 +1200,6 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     columns = {"person": PERSON_COLS, "resident": RESIDENT_COLS, "qualification": QUALIFICATION_COLS, "card": CARD_COLS,
                "document": DOCUMENT_COLS}
     counts: dict[str, int] = defaultdict(int)
-    keys = [(api_key_hash(derived_api_key("insurer", number, seed)), "insurer", number, name) for number, name, _, _ in catalogue.insurers]
-    keys += [(api_key_hash(derived_api_key("facility", code, seed)), "facility", code, name) for code, name, *_ in catalogue.facilities]
 
     def write(rows: dict[str, list[tuple]]) -> None:
         for table, cols in columns.items():
@@ -1207,7 +1211,6 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         task = bar.add_task(f"seeding {people:,} people", total=people)
         writer.write("insurer", ("number", "name", "kind", "prefecture"), catalogue.insurers)
         writer.write("facility", ("code", "name", "prefecture", "online", "smartphone", "mobile_consent"), catalogue.facilities)
-        writer.write("api_key", ("key_hash", "role", "subject", "label"), keys)
         pending = None
         for index, first in enumerate(range(0, people, CHUNK)):
             size = min(CHUNK, people - first)
@@ -1220,11 +1223,13 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         bar.update(task, completed=people, description="statistics")
         writer.finish(("person", "qualification", "document"))
     facility_code = catalogue.facilities[0][0]
+    with engine.begin() as conn:  # a demo database: `onshi serve` makes fresh demo keys on each start
+        put_setting(conn, "demo_facility", facility_code)
+    facility_key, insurer_key = demo_keys(engine, facility_code, DEMO_INSURER)
     return SeedSummary(
         people=counts["person"], qualifications=counts["qualification"], cards=counts["card"], documents=counts["document"],
         insurers=len(catalogue.insurers), facilities=len(catalogue.facilities), seconds=round(time.perf_counter() - began, 2),
-        demo_facility_code=facility_code, demo_facility_key=derived_api_key("facility", facility_code, seed),
-        demo_insurer_number=DEMO_INSURER, demo_insurer_key=derived_api_key("insurer", DEMO_INSURER, seed),
+        demo_facility_code=facility_code, demo_facility_key=facility_key, demo_insurer_number=DEMO_INSURER, demo_insurer_key=insurer_key,
     )
 
 
@@ -1236,7 +1241,7 @@ SAMPLE_BATCH = 2000  # ids per query
 def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = None) -> list[dict]:
     """k seeded people spread over the population (one per id stratum) who on `today` hold
     a valid, registered qualification and a usable insurance-registered card (R-B1–B4,
-    F.1), with a facility to ask from and the derived API keys of the seed.
+    F.1), with a facility to ask from (keys: registry.keys.attach_keys).
 
     Returns fewer than k only when the registry holds fewer such people in reach.
     """
@@ -1246,9 +1251,9 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
     rng = random.Random(f"onshi-sample:{seed}:{k}:{today.isoformat()}")
     p, q, c, f = schema.person, schema.qualification, schema.card, schema.facility
     ids = bindparam("ids", expanding=True)
-    person_q = select(p.c.id, p.c.name, p.c.kana, p.c.birth_date, p.c.sex, p.c.address).where(p.c.id.in_(ids))
+    person_q = select(p.c.id, p.c.birth_date, p.c.sex).where(p.c.id.in_(ids))
     qual_q = select(q.c.id, q.c.person_id, q.c.insurer_number, q.c.symbol, q.c.number, q.c.branch, q.c.relation, q.c.start,
-                    q.c.end, q.c.registered).where(q.c.person_id.in_(ids))
+                    q.c.end, q.c.registered, q.c.name, q.c.kana, q.c.address).where(q.c.person_id.in_(ids))
     card_q = select(c.c.serial, c.c.person_id, c.c.issued, c.c.card_expires, c.c.cert_expires, c.c.insurance_registered,
                     c.c.revoked).where(c.c.person_id.in_(ids))
     with engine.connect() as conn:
@@ -1305,13 +1310,13 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
     out = []
     for r in picked:
         person, qual, card = r["person"], r["qualification"], r["card"]
-        pref = next((i for i, name in enumerate(PREFECTURES, start=1) if (person.address or "").startswith(name)), None)
+        pref = next((i for i, name in enumerate(PREFECTURES, start=1) if (qual.address or "").startswith(name)), None)
         codes = by_pref.get(pref) or [code for code, _ in online]
         facility_code = codes[rng.randrange(len(codes))]
         out.append({
             "person_id": person.id,
-            "name": person.name,
-            "kana": person.kana,
+            "name": qual.name,
+            "kana": qual.kana,
             "birth_date": person.birth_date.isoformat(),
             "sex": person.sex,
             "card_serial": card.serial,
@@ -1322,7 +1327,5 @@ def sample_people(engine: Engine, k: int, seed: int = 1, today: Date | None = No
             "branch": qual.branch,
             "relation": qual.relation,
             "facility_code": facility_code,
-            "facility_key": derived_api_key("facility", facility_code, seed),
-            "insurer_key": derived_api_key("insurer", qual.insurer_number, seed),
         })
     return out

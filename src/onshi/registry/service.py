@@ -28,10 +28,14 @@ from .store import Reader
 VERIFICATION_METHODS = ("my_number_card", "smartphone")
 
 
+def _clock() -> float:  # the clock of the key and facility caches (tests move it)
+    return time.monotonic()
+
+
 @dataclass(frozen=True)
 class Principal:
-    role: str  # facility | insurer
-    subject: str  # facility code | insurer number
+    role: str  # facility | insurer | reviewer | analyst
+    subject: str  # facility code | insurer number | 審査支払機関 …
     label: str = ""
 
 
@@ -82,26 +86,45 @@ class Registry:
         # R-B2/R-B3 from the policy data in force that day (read once per day and process).
         self.card_policy = card_policy or functools.lru_cache(maxsize=64)(lambda day: load_policy().at(day).card)
         self.repertoire = repertoire or charset.default_repertoire()
-        self._keys: dict[str, Principal] = {}
+        self._keys: dict[str, tuple[float, Principal]] = {}
         self._keys_lock = threading.Lock()
         self._facilities: dict[str, tuple[float, dict | None]] = {}
 
     # ------------------------------------------------------------ access
 
+    KEY_TTL = 5.0  # seconds a key is trusted without re-reading it: a revocation reaches every worker within this
+
     def authenticate(self, key: str | None) -> Principal:
         if not key:
             raise Unauthorized("X-API-Key", "an API key is required")
-        digest = api_key_hash(key)
-        found = self._keys.get(digest)
-        if found is None:
-            with self.autocommit.connect() as conn:
-                row = conn.execute(select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == digest)).first()
-            if row is None:
-                raise Unauthorized("X-API-Key", "unknown API key")
-            found = Principal(row.role, row.subject, row.label)
+        if len(key) > 200:
+            raise Unauthorized("X-API-Key", "unknown API key")
+        return self.principal_of(api_key_hash(key))
+
+    def principal_of(self, digest: str) -> Principal:
+        """The principal of a key by its digest (a revoked or unknown key: Unauthorized)."""
+        cached = self._keys.get(digest)
+        if cached is not None and _clock() - cached[0] < self.KEY_TTL:
+            return cached[1]
+        with self.autocommit.connect() as conn:
+            row = conn.execute(
+                select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == digest, api_key.c.revoked_at.is_(None))
+            ).first()
+        if row is None:
             with self._keys_lock:
-                self._keys[digest] = found
+                self._keys.pop(digest, None)
+            raise Unauthorized("X-API-Key", "unknown API key")
+        found = Principal(row.role, row.subject, row.label)
+        with self._keys_lock:
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[digest] = (_clock(), found)
         return found
+
+    def forget_key(self, digest: str) -> None:
+        """Drop a key from this process's cache at once (after revoking it here)."""
+        with self._keys_lock:
+            self._keys.pop(digest, None)
 
     FACILITY_TTL = 60.0  # seconds a facility's row (name, online, smartphone…) is reused
 

@@ -22,11 +22,12 @@ from .schema import card, document, insurer, person, qualification
 _q = qualification.alias("q")
 _m = qualification.alias("m")
 _d = document.alias("d")
-_P_COLS = (person.c.id, person.c.name, person.c.kana, person.c.birth_date, person.c.sex, person.c.address, person.c.postcode, person.c.dv_flag)
+_P_COLS = (person.c.id, person.c.birth_date, person.c.sex)
 _Q_COLS = (
     _q.c.id, _q.c.insurer_number, _q.c.symbol, _q.c.number, _q.c.branch, _q.c.relation, _q.c.start, _q.c.end,
     _q.c.registered, insurer.c.name, _q.c.insured_name, _q.c.card_classification, _q.c.loss_reason, _q.c.income,
     _q.c.kouki_ratio, _q.c.limit_category, _q.c.limit_start, _q.c.limit_end, _q.c.limit_issued,
+    _q.c.name, _q.c.kana, _q.c.address, _q.c.postcode, _q.c.dv_flag,  # each insurer's own (R-D5)
 )
 # The certificates held for each qualification (lookup.held_document picks the one of the day).
 _D_COLS = (_d.c.id, _d.c.kind, _d.c.issued, _d.c.valid_from, _d.c.expires)
@@ -195,7 +196,8 @@ class Reader:
 
 
 def _person(row, offset: int) -> PersonRow:  # noqa: ANN001
-    return PersonRow(*row[offset : offset + _NP])
+    pid, birth, sex = row[offset : offset + _NP]
+    return PersonRow(pid, "", "", birth, sex)  # name, address and DV flag: on each qualification
 
 
 def _qualifications(rows, offset: int) -> dict:  # noqa: ANN001
@@ -216,6 +218,7 @@ def _qualifications(rows, offset: int) -> dict:  # noqa: ANN001
             id=v[0], insurer_number=v[1], symbol=v[2], number=v[3], branch=v[4], relation=v[5], start=v[6], end=v[7],
             registered=v[8], insurer_name=v[9] or "", insured_name=v[10], card_classification=v[11], loss_reason=v[12],
             income=v[13], kouki_ratio=v[14], limit_category=v[15], limit_start=v[16], limit_end=v[17], limit_issued=v[18],
+            name=v[19], kana=v[20], address=v[21], postcode=v[22], dv_flag=bool(v[23]),
             documents=tuple(docs.values()),
         )
         for qid, (v, docs) in found.items()

@@ -21,7 +21,7 @@ def api_key(headers: dict[str, str]) -> str | None:
 def dependencies(registry: Registry) -> tuple[Callable, Callable, Callable]:
     """(any key, facility key, insurer key for the path's {insurer_number}) dependencies."""
 
-    async def principal(
+    def principal(  # sync: FastAPI runs it in a worker thread (a key not seen for KEY_TTL seconds is read from the database)
         x_api_key: Annotated[str | None, Header(description="facility or insurer API key")] = None,
         authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Principal:

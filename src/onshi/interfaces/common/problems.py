@@ -8,20 +8,32 @@ import logging
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ...domain.errors import FieldError, InputError, ServiceError
+from ...registry.db import is_retryable
 from ...registry.models import validation_errors
 
 log = logging.getLogger("onshi.http")
 PROBLEM = b"application/problem+json"
 
 
+MAX_ERRORS = 100  # field errors in one answer; then a count (a hostile file can have millions)
+MAX_DETAIL = 2000  # characters of `detail`
+
+
 def problem_body(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> bytes:
+    """The problem+json body, bounded whatever the caller passes: the first MAX_ERRORS field
+    errors and `errors_total`, `detail` cut at MAX_DETAIL characters."""
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL] + "…"
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
-        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+        body["errors"] = [{"field": e.field[:200], "reason": e.reason[:500]} for e in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            body["errors_total"] = len(errors)
     return orjson.dumps(body)
 
 
@@ -67,6 +79,14 @@ def install(app: FastAPI) -> None:
         errors = [FieldError(exc.field, exc.reason)] if exc.field else None
         headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
         return problem(exc.status, exc.title, str(exc), errors, headers)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> Response:
+        # A write that lost to a concurrent one (a unique index, a serialization failure) is a
+        # conflict for the client to retry, never a 500; any other database error stays one.
+        if is_retryable(exc):
+            return problem(409, "Conflict", "a concurrent request changed the same data; send the request again")
+        raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...registry.models import Day
+
 
 class CardLookup(BaseModel):
     """マイナ保険証 / スマホ保険証 read at the facility's reader."""
@@ -14,7 +16,7 @@ class CardLookup(BaseModel):
     card_serial: str = Field(min_length=1, max_length=16)
     identity: Literal["face", "pin", "visual", "none"] = "face"
     method: Literal["my_number_card", "smartphone"] = "my_number_card"
-    date: dt.date | None = Field(None, description="verify as of this day (default: today)")
+    date: Day | None = Field(None, description="verify as of this day (default: today)")
     limit_consent: bool = Field(False, description="the patient consents to return 限度額 data")
 
 
@@ -26,6 +28,6 @@ class NumberLookup(BaseModel):
     symbol: str | None = Field(None, max_length=40)
     number: str = Field(max_length=40)
     branch: str | None = Field(None, max_length=4)
-    birth_date: dt.date
-    date: dt.date | None = None
+    birth_date: Day
+    date: Day | None = None
     limit_consent: bool = False

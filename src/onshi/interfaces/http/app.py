@@ -8,15 +8,17 @@ from typing import Annotated
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ... import __version__, config
+from ...domain.dates import FIRST_DAY, LAST_DAY
 from ...registry import operations
 from ...registry.service import Principal, Registry
 from ..common import keys, problems
 from ..common.keys import api_key
 from ..common.requests import CardLookup, NumberLookup
-from . import fastpath, frontdesk
+from . import fastpath, frontdesk, limits, openapi
 
 API = "/api/v1"
 
@@ -28,7 +30,7 @@ def json_response(body: object, status: int = 200, headers: dict | None = None) 
 def create_app(registry: Registry, *, fast_lookups: bool = True):  # noqa: ANN201
     """The API; wrapped by FastLookups unless `fast_lookups` is False (both answer alike)."""
     app = _create_app(registry)
-    return fastpath.FastLookups(app, registry) if fast_lookups else app
+    return limits.BodyLimit(fastpath.FastLookups(app, registry) if fast_lookups else app)
 
 
 def _create_app(registry: Registry) -> FastAPI:
@@ -46,6 +48,7 @@ def _create_app(registry: Registry) -> FastAPI:
     )
     app.state.registry = registry
     problems.install(app)
+    openapi.document(app)
 
     principal, facility_principal, insurer_principal = keys.dependencies(registry)
     app.include_router(frontdesk.router(registry))
@@ -69,7 +72,7 @@ def _create_app(registry: Registry) -> FastAPI:
     # app; these routes document them and answer the same way through the same function.
     def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
         async def handler(request: Request) -> Response:
-            status, ctype, payload = fastpath.lookup_response(registry, kind, api_key(request.headers), await request.body())
+            status, ctype, payload = await run_in_threadpool(fastpath.lookup_response, registry, kind, api_key(request.headers), await request.body())
             headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
             return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
 
@@ -80,7 +83,7 @@ def _create_app(registry: Registry) -> FastAPI:
     _lookup_route("numbers", NumberLookup, "資格確認（被保険者番号等による一件照会）")
 
     @app.get(f"{API}/verifications", tags=["lookups"], summary="本日の資格確認一覧（この施設）")
-    def verifications(who: Annotated[Principal, Depends(facility_principal)], date: dt.date | None = Query(None)) -> Response:
+    def verifications(who: Annotated[Principal, Depends(facility_principal)], date: dt.date | None = Query(None, ge=FIRST_DAY, le=LAST_DAY)) -> Response:
         rows = registry.log.for_facility(who.subject, date)
         for r in rows:
             for k, v in r.items():
@@ -108,7 +111,7 @@ def _create_app(registry: Registry) -> FastAPI:
         app.post(f"{API}/insurers/{{insurer_number}}/{path}", tags=["insurers"], summary=summary, status_code=201)(_operation(kind, model))
 
     @app.get(f"{API}/insurers/{{insurer_number}}/compliance", tags=["insurers"], summary="登録期限の遵守状況 (R-I1)")
-    def compliance(who: Annotated[Principal, Depends(insurer_principal)], since: dt.date | None = Query(None)) -> Response:
+    def compliance(who: Annotated[Principal, Depends(insurer_principal)], since: dt.date | None = Query(None, ge=FIRST_DAY, le=LAST_DAY)) -> Response:
         return json_response(registry.compliance(who.subject, since))
 
     return app

@@ -13,17 +13,21 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ...claims import service, uke
 from ...claims.models import parse_month
-from ...domain.errors import Forbidden, InputError
+from ...domain.errors import Forbidden, InputError, NotFound
+from ...registry.models import Day
 from ...registry.service import Principal, Registry
 from ..common import keys
 
 PREFIX = "/api/v1/claims"
 MAX_FILE = 64 * 1024 * 1024
-Month = Annotated[str, Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+MONTH = r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$"  # no 0000-00: a real month of domain.dates' range
+Month = Annotated[str, Field(pattern=MONTH, description="YYYY-MM")]
+Id = Annotated[int, Path(ge=1, le=2**63 - 1, description="a database id (64-bit)")]
 
 
 class BuildRequest(BaseModel):
@@ -44,7 +48,7 @@ class WriteRequest(BaseModel):
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     billing_month: Month
-    review_date: dt.date | None = Field(None, description="the registry as known on this day (default today)")
+    review_date: Day | None = Field(None, description="the registry as known on this day (default today)")
     payer: Literal["1", "2"] | None = None
 
 
@@ -106,7 +110,7 @@ def router(registry: Registry) -> APIRouter:
         return _json(result, 201)
 
     @api.get("", summary="この施設の月のレセプト")
-    def claims(who: Facility, month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$")]) -> Response:
+    def claims(who: Facility, month: Annotated[str, Query(pattern=MONTH)]) -> Response:
         return _json({"facility_code": who.subject, "month": month, "claims": service.list_claims(engine, who.subject, parse_month(month))})
 
     @api.post("/files", status_code=201, summary="作成済みレセプトを請求（UKEファイル）")
@@ -122,7 +126,7 @@ def router(registry: Registry) -> APIRouter:
 
     @api.get("/files/{billing_month}/{payer}", summary="請求したUKEファイル（CP932）")
     def download(
-        who: Facility, billing_month: Annotated[str, Path(pattern=r"^\d{4}-\d{2}$")], payer: Literal["1", "2"]
+        who: Facility, billing_month: Annotated[str, Path(pattern=MONTH)], payer: Literal["1", "2"]
     ) -> Response:
         files = service.filed_files(engine, who.subject, parse_month(billing_month, "billing_month"), payer=payer)
         if not files:
@@ -132,28 +136,32 @@ def router(registry: Registry) -> APIRouter:
     @api.post("/reads", summary="UKEファイルを読む（本文にファイル）→ レセプトごとのJSON",
               openapi_extra={"requestBody": {"content": {"application/octet-stream": {}, "text/plain": {}}, "required": True}})
     async def read(request: Request, who: Anyone) -> Response:
-        return _json(service.read_file(await _body(request)))
+        # Parsing is CPU work: in a worker thread, so the event loop (and /health) keeps answering.
+        return _json(await run_in_threadpool(service.read_file, await _body(request)))
 
     @api.get("/{claim_id}", summary="レセプト1件")
-    def one(claim_id: int, who: Anyone) -> Response:
-        found = service.claim_status(engine, claim_id)
-        if who.role == "facility" and found["facility_code"] != who.subject:
-            raise Forbidden("claim_id", f"claim {claim_id} is not this facility's")
+    def one(claim_id: Id, who: Anyone) -> Response:
         if who.role not in ("facility", "reviewer"):
             raise Forbidden("X-API-Key", "claims are for facilities and reviewers")
+        found = service.claim_status(engine, claim_id)
+        if who.role == "facility" and found["facility_code"] != who.subject:
+            raise NotFound("claim_id", f"no claim {claim_id}")  # as for no claim at all: another facility's claims do not exist for it
         return _json(found)
 
     @api.post("/{claim_id}/reclaims", status_code=201, summary="返戻されたレセプトの再請求")
-    def reclaim(claim_id: int, body: ReclaimRequest, who: Facility) -> Response:
+    def reclaim(claim_id: Id, body: ReclaimRequest, who: Facility) -> Response:
         return _json(service.reclaim(engine, who.subject, claim_id, parse_month(body.billing_month, "billing_month"), numbers=body.numbers), 201)
 
     @api.post("/reviews/uploads", status_code=201, summary="審査: UKEファイルの受付（本文にファイル）",
               openapi_extra={"requestBody": {"content": {"application/octet-stream": {}, "text/plain": {}}, "required": True}})
     async def upload(request: Request, who: Reviewer) -> Response:
         data = await _body(request)
-        doc_payer = uke.read(data).header.payer
-        _reviewer_payer(who, doc_payer)
-        return _json(service.load_file(engine, data), 201)
+
+        def load() -> dict:
+            _reviewer_payer(who, uke.read(data).header.payer)
+            return service.load_file(engine, data)
+
+        return _json(await run_in_threadpool(load), 201)
 
     @api.post("/reviews", status_code=201, summary="審査: 振替・分割・返戻の判定")
     def review(body: ReviewRequest, who: Reviewer) -> Response:
@@ -161,7 +169,7 @@ def router(registry: Registry) -> APIRouter:
         return _json(service.review(engine, parse_month(body.billing_month, "billing_month"), body.review_date, payer=payer), 201)
 
     @api.get("/reviews/{run_id}", summary="審査結果（施設の鍵ではその施設の分のみ）")
-    def result(run_id: int, who: Anyone, facility_code: str | None = Query(None, max_length=10)) -> Response:
+    def result(run_id: Id, who: Anyone, facility_code: str | None = Query(None, max_length=10)) -> Response:
         if who.role == "facility":
             facility_code = who.subject
         elif who.role != "reviewer":
@@ -169,7 +177,7 @@ def router(registry: Registry) -> APIRouter:
         return _json(service.report(engine, run_id, facility_code))
 
     @api.get("/reviews/{run_id}/files/{payer}", summary="審査後のUKE（SN確認区分付き、施設の分）")
-    def reviewed(run_id: int, payer: Literal["1", "2"], who: Anyone, facility_code: str | None = Query(None, max_length=10)) -> Response:
+    def reviewed(run_id: Id, payer: Literal["1", "2"], who: Anyone, facility_code: str | None = Query(None, max_length=10)) -> Response:
         if who.role == "facility":
             facility_code = who.subject
         elif who.role != "reviewer":

@@ -2,14 +2,49 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+import threading
+import time
+
 from fastapi import FastAPI
 
 from ...registry.db import make_engine
 from ...registry.service import Registry
 from .app import create_app
 
+WATCH_INTERVAL = 1.0  # seconds between a worker's looks at its supervisor
+GRACE = 10.0  # seconds a worker left alone has to finish its requests before it exits anyway
+
 
 def app_from_env() -> FastAPI:
     """uvicorn factory: `uvicorn --factory onshi.interfaces.http.server:app_from_env`."""
+    supervisor = os.environ.get("ONSHI_SUPERVISOR_PID")
+    if supervisor and supervisor.isdigit() and int(supervisor) == os.getppid():
+        exit_with_supervisor(int(supervisor))
     engine = make_engine()
     return create_app(Registry(engine, buffered_log=True))
+
+
+def exit_with_supervisor(supervisor: int) -> None:
+    """A worker of `onshi serve --workers N` leaves when its supervisor is gone, however it went
+    (a kill -9 gives the supervisor no chance to stop its workers): the kernel's parent-death
+    signal where there is one (Linux), and a watcher thread everywhere."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):
+            pass  # the watcher below still does it
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(WATCH_INTERVAL)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's graceful shutdown: the log is flushed
+        time.sleep(GRACE)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="onshi-supervisor-watch", daemon=True).start()

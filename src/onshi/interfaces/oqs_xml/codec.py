@@ -92,7 +92,9 @@ def _parser() -> etree.XMLParser:
     parser = getattr(_PARSER, "parser", None)
     if parser is None:  # lxml parsers are not shared between threads
         parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+            # huge_tree: a text run over libxml2's 10 MB default is legal within MAX_FILE_BYTES (issue 10).
+            # Entities are refused before parsing, the size is bounded, the depth stays capped (2048).
+            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=True,
             remove_comments=True, remove_pis=True, collect_ids=False,
         )
         _PARSER.parser = parser

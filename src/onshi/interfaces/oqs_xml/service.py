@@ -258,7 +258,8 @@ class OqsService:
         done = 0
         while (bulk := self.bulks.claim()) is not None:
             try:
-                units, normal, errors = (self._process_inquiries if bulk.kind == "inquiry" else self._process_registrations)(bulk)
+                with self.registry.log.deferred():  # every lookup of the bulk logged before its answer is stored
+                    units, normal, errors = (self._process_inquiries if bulk.kind == "inquiry" else self._process_registrations)(bulk)
                 self.bulks.finish(bulk.reception_number, units, normal, errors)
             except Exception:  # noqa: BLE001 - a poison request must not stop the terminal; 02res reports it
                 log.exception("bulk %s failed", bulk.reception_number)

@@ -99,7 +99,7 @@ def _day(value: str | None, field: str = "date") -> dt.date:
 
 
 def router(registry: Registry) -> APIRouter:
-    sessions = Sessions()
+    sessions = Sessions(registry)
     env = environment()
     r = APIRouter(include_in_schema=False)
     # A 受付 form sent twice (double click, reload) records one visit: (facility, form id) → visit.
@@ -138,7 +138,7 @@ def router(registry: Registry) -> APIRouter:
         return s
 
     async def posted(request: Request, role: str | None, multi: tuple[str, ...] = ()) -> tuple[Session, forms.FormData] | Response:
-        s = signed_in(request, role)
+        s = await run_in_threadpool(signed_in, request, role)  # a database read: off the event loop
         if isinstance(s, Response):
             return s
         data = forms.FormData.of(await request.form(), multi)
@@ -167,7 +167,7 @@ def router(registry: Registry) -> APIRouter:
 
     @r.post("/login")
     async def login(request: Request) -> Response:
-        s = sessions.load(request)
+        s = await run_in_threadpool(sessions.load, request)
         data = forms.FormData.of(await request.form())
         errors = forms.Errors()
         if not _same_origin(request) or not Sessions.csrf_ok(s, data.get("csrf")):
@@ -181,18 +181,17 @@ def router(registry: Registry) -> APIRouter:
         except Unauthorized as exc:
             errors.add("api_key", exc.reason)
             return render(request, "login.html", s, 401, title="ログイン", errors=errors, next=_local_path(data.text("next")) or "")
-        fresh = Sessions.new(principal)  # a new CSRF token with the new privilege
         resp = RedirectResponse(_local_path(data.text("next")) or HOME[principal.role], status_code=303)
-        sessions.save(resp, request, fresh)
+        await run_in_threadpool(sessions.login, resp, request, principal, data.text("api_key"))  # a new id and CSRF token
         return resp
 
     @r.post("/logout")
     async def logout(request: Request) -> Response:
-        s = sessions.load(request)
+        s = await run_in_threadpool(sessions.load, request)
         data = forms.FormData.of(await request.form())
         resp = RedirectResponse("/login", status_code=303)
         if Sessions.csrf_ok(s, data.get("csrf")) and _same_origin(request):
-            Sessions.clear(resp)
+            await run_in_threadpool(sessions.logout, resp, s)  # the server forgets the session: the cookie is worthless
         return resp
 
     # ------------------------------------------------------------ 受付画面
@@ -363,15 +362,16 @@ def router(registry: Registry) -> APIRouter:
         except InputError as exc:
             errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
         if errors:
-            return insurer_page(request, s, 422, kind, data, errors)
+            return await run_in_threadpool(insurer_page, request, s, 422, kind, data, errors)
         try:
             result = await run_in_threadpool(registry.operate, s.principal.subject, kind, body)
         except (InputError, ServiceError) as exc:
             errors.extend(forms.service_errors(exc), rename)
             status = exc.status if isinstance(exc, ServiceError) else 422
-            return insurer_page(request, s, status, kind, data, errors)
+            return await run_in_threadpool(insurer_page, request, s, status, kind, data, errors)
         shown = result.body | {"name": body.get("name"), "kana": body.get("kana")} if kind == "acquisition" else result.body
-        return insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed)
+        # the page reads the compliance summary: a database query, off the event loop
+        return await run_in_threadpool(lambda: insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed))
 
     # ------------------------------------------------------------ 制度カレンダー
 
