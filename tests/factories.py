@@ -114,3 +114,11 @@ class World:
                 self.registry.operate(insurer, "card_registration", reg)
             out["serial"] = serial
         return out
+
+
+def analyst_key(engine: Engine) -> str:
+    """An `analyst` API key (every statistic and what-if), as `onshi stats analyst-key` makes one."""
+    k = key("analyst", "all")
+    with engine.begin() as conn:
+        conn.execute(insert(schema.api_key).values(key_hash=api_key_hash(k), role="analyst", subject="all", label="分析者"))
+    return k

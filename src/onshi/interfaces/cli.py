@@ -30,6 +30,12 @@ from .cli_claims import bench_claims, claims_app  # noqa: E402
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
+from .cli_stats import bench_stats, simulate, stats_app, whatif  # noqa: E402
+
+app.add_typer(stats_app, name="stats")
+app.command("simulate")(simulate)
+app.command("whatif")(whatif)
+bench_app.command("stats")(bench_stats)
 from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
 from .cli_common import engine as _engine  # noqa: E402
 

@@ -26,12 +26,15 @@ from .security import api_key_hash
 from .store import Reader
 
 VERIFICATION_METHODS = ("my_number_card", "smartphone")
+# Who a key speaks for: a facility looks up, an insurer writes for its members, a reviewer (審査支払機関)
+# reviews claims, an analyst reads every statistic and what-if (stats/).
+ROLES = ("facility", "insurer", "reviewer", "analyst")
 
 
 @dataclass(frozen=True)
 class Principal:
-    role: str  # facility | insurer
-    subject: str  # facility code | insurer number
+    role: str  # facility | insurer | reviewer | analyst (ROLES)
+    subject: str  # facility code | insurer number | payer (reviewer) | "all" (analyst)
     label: str = ""
 
 
