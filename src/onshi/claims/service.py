@@ -155,11 +155,14 @@ def build(engine: Engine, facility_code: str, month: dt.date, *, remarks: Mappin
                 already.append({"patient_ref": c.patient_ref, "insurer_number": c.insurer_number, "number": c.number})
             else:
                 new.append(c)
-        # One batched INSERT … RETURNING for the month (a simulated month builds thousands).
-        ids = conn.execute(
-            insert(claim).returning(claim.c.id, sort_by_parameter_order=True), [claim_values(c, status="built", origin="visits") for c in new]
-        ).scalars().all() if new else []
-        built = [{"id": cid, "status": "built", **c.to_dict()} for cid, c in zip(ids, new)]
+        # One batched INSERT for the month (a simulated month builds thousands), then their ids:
+        # after the delete above, the month's built claims are exactly these, one per key.
+        if new:
+            conn.execute(insert(claim), [claim_values(c, status="built", origin="visits") for c in new])
+        key_cols = (claim.c.patient_ref, claim.c.insurer_number, claim.c.symbol, claim.c.number, claim.c.branch)
+        ids = {tuple(r[:5]): r[5] for r in conn.execute(select(*key_cols, claim.c.id).where(
+            claim.c.facility_code == facility_code, claim.c.care_month == month, claim.c.status == "built", claim.c.origin == "visits"))} if new else {}
+        built = [{"id": ids[(c.patient_ref, c.insurer_number, c.symbol, c.number, c.branch)], "status": "built", **c.to_dict()} for c in new]
     return {
         "facility_code": facility_code,
         "care_month": f"{month:%Y-%m}",

@@ -68,6 +68,7 @@ def serve(
             f"           保険者 {summary.demo_insurer_number} X-API-Key: {summary.demo_insurer_key}"
         )
     _print_demo_people(engine, seed)
+    err.print("統計（/stats）: `onshi stats analyst-key` で分析者の鍵を作り、`onshi simulate --from 2025-10 --to 2025-12` で受診を作成します。")
     engine.dispose()
     url = f"http://{host}:{port}/"
     print(f"onshi serving on {url}  (API docs: {url}docs, today: {config.today().isoformat()}, database: {config.database_url()})", flush=True)

@@ -72,7 +72,7 @@ def _styled(fn):  # noqa: ANN001, ANN202
 @_styled
 def series(lines: dict[str, list[Row]], title: str) -> str:
     """The monthly national series of several formulas on one line chart (rates in %)."""
-    fig, ax = _figure(8.0, 3.6)
+    fig, ax = _figure(9.6, 3.8)
     months = sorted({r.month for rows in lines.values() for r in rows})
     for key, rows in lines.items():
         by_month = {r.month: r.rate for r in rows if r.group == "all"}
@@ -92,7 +92,7 @@ def series(lines: dict[str, list[Row]], title: str) -> str:
 @_styled
 def by_age(bars: dict[str, list[Row]], title: str, published: dict[str, float] | None = None, published_label: str = "") -> str:
     """Rates by age band (grouped bars per formula), with published values marked."""
-    fig, ax = _figure(8.0, 3.6)
+    fig, ax = _figure(9.6, 3.8)
     groups = [b for b in BAND_NAMES if any(r.group == b for rows in bars.values() for r in rows)]
     width = 0.8 / max(1, len(bars))
     for i, (key, rows) in enumerate(bars.items()):
@@ -117,7 +117,7 @@ def by_age(bars: dict[str, list[Row]], title: str, published: dict[str, float] |
 def by_branch(rows: list[Row], national: float | None, title: str, key: str = "registration") -> str:
     """The 47 協会けんぽ branches as bars, highest first, with the national figure marked."""
     shown = sorted((r for r in rows if r.rate is not None and r.group != UNKNOWN), key=lambda r: -r.rate)
-    fig, ax = _figure(8.0, max(3.0, 0.22 * len(shown) + 1.2))
+    fig, ax = _figure(9.6, max(3.0, 0.22 * len(shown) + 1.2))
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     names = [r.label.removesuffix("支部") for r in shown]
@@ -125,9 +125,8 @@ def by_branch(rows: list[Row], national: float | None, title: str, key: str = "r
     ax.set_yticks(range(len(shown)), names, fontsize=8)
     ax.invert_yaxis()
     if national is not None:
-        ax.axvline(national * 100, color=COLORS["published"], linestyle="--", linewidth=1.2)
-        ax.annotate(f"全国 {national * 100:.1f}%", (national * 100, 0), xytext=(4, -2), textcoords="offset points", fontsize=9,
-                    va="top", color=COLORS["published"])
+        ax.axvline(national * 100, color=COLORS["published"], linestyle="--", linewidth=1.2, label=f"全国 {national * 100:.1f}%")
+        ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=9)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
     ax.set_title(title)
@@ -138,7 +137,7 @@ def by_branch(rows: list[Row], national: float | None, title: str, key: str = "r
 def whatif_changes(rows: list[dict], title: str) -> str:
     """What a policy change would have done, by month: visits that become self-pay or stop being,
     and the change in returned and 不詳 claims."""
-    fig, ax = _figure(8.0, 3.6)
+    fig, ax = _figure(9.6, 3.8)
     months = sorted({r["month"] for r in rows})
     series_ = {
         "10割になる受診": ("became_self_pay", "#c0392b"),
@@ -146,7 +145,7 @@ def whatif_changes(rows: list[dict], title: str) -> str:
         "返戻の増減": ("returned_delta", "#7a4fb0"),
         "不詳レセプトの増減": ("unknown_delta", "#e67e22"),
     }
-    width = 0.8 / len(series_)
+    width = min(0.8, 0.3 * max(1, len(months))) / len(series_)
     for i, (label, (key, color)) in enumerate(series_.items()):
         ys = []
         for m in months:
@@ -160,9 +159,10 @@ def whatif_changes(rows: list[dict], title: str) -> str:
         ax.bar([x + (i - 1.5) * width for x in range(len(months))], ys, width=width, color=color, label=label)
     ax.axhline(0, color="#555555", linewidth=0.8)
     ax.set_xticks(range(len(months)), months)
+    ax.set_xlim(-0.5 - 0.5 / max(1, len(months)), len(months) - 0.5 + 0.5 / max(1, len(months)))
     ax.set_ylabel("件数")
     ax.set_title(title)
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=4, frameon=False, fontsize=9)
     return _svg(fig)
 
 

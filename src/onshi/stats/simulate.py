@@ -184,7 +184,7 @@ class Simulator:
             out.append((day, self.facilities.pick("medical", m.prefecture, h)))
             if rng.random() < self.cal.pharmacy_after_medical:
                 out.append((day, self.facilities.pick("pharmacy", m.prefecture, usual["pharmacy"])))
-        return sorted((d, f) for d, f in out if f is not None)
+        return sorted({(d, f) for d, f in out if f is not None})  # at most one visit a day at a facility
 
     # ------------------------------------------------------------ what they bring
 
@@ -220,13 +220,22 @@ class Simulator:
         if registered and rng.random() < self.uses_card(habit, cal.card_use(month, band)):
             kind = "smartphone" if fac["smartphone"] and rng.random() < cal.p("smartphone") else "my_number_card"
             device = _pick(rng, *cal.device)
-            fields = {"presented": [kind], "device": device, "identity": _pick(rng, *cal.identity)}
+            fields = {"presented": [kind], "device": device, "identity": _pick(rng, *cal.identity), "documents": []}
             if current is not None and rng.random() < cal.p("knows_numbers"):
                 fields["declared"] = _numbers(Numbers, current)
+            # A 資格確認書 or お知らせ in the wallet too, shown when the card cannot be read (R-C1, R-C2 A).
+            for kind_ in ("eligibility_certificate", "notice"):
+                doc = m.document_on(kind_, day)
+                if doc and (doc.expires is None or doc.expires >= day) and rng.random() < cal.p("document_with_card"):
+                    q = m.qualification(doc.qualification_id)
+                    if q is not None:
+                        fields["presented"].append(kind_)
+                        fields["documents"].append(_numbers(DocumentIn, q, kind=kind_, issued=doc.issued, expires=doc.expires))
+                    break
             if device in ("chip_unreadable", "network_error"):  # nothing read off the card: the desk asks
-                return VisitRequest.model_construct(**base, **fields, **who, card_serial=None, documents=[]), None
+                return VisitRequest.model_construct(**base, **fields, **who, card_serial=None), None
             holder = {"insurance_registered": card.insurance_registered, "revoked": card.revoked, "id": p.id, **who}
-            return VisitRequest.model_construct(**base, **fields, card_serial=card.serial, documents=[]), holder
+            return VisitRequest.model_construct(**base, **fields, card_serial=card.serial), holder
         docs = {k: m.document_on(k, day) for k in ("eligibility_certificate", "insurance_card", "notice")}
         valid = [k for k in ("eligibility_certificate", "insurance_card") if docs[k] and docs[k].expires and docs[k].expires >= day]
         if valid and rng.random() >= cal.p("forget_certificate"):
@@ -272,7 +281,7 @@ class Simulator:
                     self.bulk_inquiry(population, m, code, day, verifications)
                 req, holder = self.request(m, day, fac, rng, habit)
                 at = dt.datetime.combine(day, dt.time(9, 0), JST) + dt.timedelta(minutes=rng.randrange(540))
-                row = self.decide(population, req, fac, day, holder, at, verifications, past, past_lookup)
+                row = self.decide(population, m, req, fac, day, holder, at, verifications, past, past_lookup)
                 out.visits.append(row)
         out.verifications = [tuple(v[c] for c in VERIFICATION_COLUMNS) for v in verifications]
         out.seconds = time.perf_counter() - started
@@ -289,7 +298,7 @@ class Simulator:
         at = dt.datetime.combine(before, dt.time(18, 0), JST)
         MemoryPort(population, code, self.card_policy, log=verifications.append, at=at, channel=CHANNEL).by_numbers(q, m.person.birth_date, before)
 
-    def decide(self, population, req: VisitRequest, fac: dict, day: dt.date, holder: dict | None, at: dt.datetime,  # noqa: ANN001
+    def decide(self, population, m: Member, req: VisitRequest, fac: dict, day: dt.date, holder: dict | None, at: dt.datetime,  # noqa: ANN001
                verifications: list[dict], past: dict, past_lookup: Callable) -> tuple:
         """One visit at the desk: the engine's decision, its verifications, the visit row."""
         snapshot = self.snapshot(day)
@@ -309,7 +318,6 @@ class Simulator:
             if previous is not None:
                 decision, log = attempt(previous)
         if decision.claim.basis == "unknown":
-            m = population.members.get(holder["id"]) if holder else None
             req = _with_remarks(req, m, day)
         verifications.extend(log)
         q = decision.claim.qualification
@@ -333,11 +341,9 @@ def _numbers(model, q: QualificationRow, **extra):  # noqa: ANN001, ANN003, ANN2
                                  relation=q.relation, **extra)
 
 
-def _with_remarks(req: VisitRequest, m: Member | None, day: dt.date) -> VisitRequest:
+def _with_remarks(req: VisitRequest, m: Member, day: dt.date) -> VisitRequest:
     """R-E1: what the desk writes down for a 不詳 claim; the facility contacts the patient a few
     days later (R-E3)."""
-    if m is None:
-        return req
     q = m.covering(day)
     kind = REMARK_KIND.get(m.kinds.get(q.id, "other"), "その他") if q else None
     remarks = UnknownRemarks.model_construct(
@@ -496,7 +502,7 @@ def _month(engine: Engine, month: dt.date, ranges: list[tuple[int, int, int]], s
     report.seconds["visits"] = round(visits_seconds, 2)
     _set_status(engine, month, "claims", report)
     if claims:
-        _claims(engine, month, report, progress)
+        _claims(engine, month, report, progress, pool)
         report.status = "done"
         _set_status(engine, month, "done", report, finished=True)
     if task is not None:
@@ -517,15 +523,23 @@ def _set_status(engine: Engine, month: dt.date, status: str, report: MonthReport
         conn.execute(update(simulation_month).where(simulation_month.c.month == month).values(**values))
 
 
-def _claims(engine: Engine, month: dt.date, report: MonthReport, progress) -> None:  # noqa: ANN001
-    """The month's claims: built per facility, filed for the next month, reviewed on its 10th."""
+def build_facility(month: dt.date, code: str) -> int:
+    """In a worker: one facility's claims of the month (claims.service.build)."""
+    return len(claims_service.build(_worker["engine"], code, month)["claims"])
+
+
+def _claims(engine: Engine, month: dt.date, report: MonthReport, progress, pool) -> None:  # noqa: ANN001
+    """The month's claims: built per facility (in the worker processes), filed for the next
+    month, reviewed on its 10th."""
     began = time.perf_counter()
     with engine.connect() as conn:
         codes = list(conn.execute(select(visit.c.facility_code).where(visit.c.care_date >= month, visit.c.care_date <= end_of_month(month))
                                   .distinct().order_by(visit.c.facility_code)).scalars())
     task = progress.add_task(f"{month:%Y-%m} レセプト", total=len(codes)) if progress is not None else None
-    for code in codes:
-        claims_service.build(engine, code, month)
+    done = as_completed([pool.submit(build_facility, month, code) for code in codes]) if pool is not None else (build_facility(month, c) for c in codes)
+    for result in done:
+        if pool is not None:
+            result.result()
         if task is not None:
             progress.advance(task)
     report.seconds["build"] = round(time.perf_counter() - began, 2)

@@ -255,13 +255,19 @@ def runs(engine: Engine) -> list[dict]:
         rows = conn.execute(select(whatif_run.c.id, whatif_run.c.from_month, whatif_run.c.to_month, whatif_run.c.policy,
                                    whatif_run.c.created_at).order_by(whatif_run.c.id.desc())).mappings().all()
     return [{"id": r["id"], "from": f"{r['from_month']:%Y-%m}", "to": f"{r['to_month']:%Y-%m}", "policy": json.loads(r["policy"]),
-             "created_at": r["created_at"]} for r in rows]
+             "created_at": _jst(r["created_at"])} for r in rows]
+
+
+def _jst(at: dt.datetime) -> str:
+    if at.tzinfo is None:  # SQLite keeps UTC without its offset
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return at.astimezone(config.JST).strftime("%Y-%m-%d %H:%M")
 
 
 def stored(engine: Engine, run_id: int) -> dict | None:
     with engine.connect() as conn:
         text = conn.execute(select(whatif_run.c.report).where(whatif_run.c.id == run_id)).scalar()
-    return json.loads(text) if text else None
+    return json.loads(text) | {"id": run_id} if text else None
 
 
 __all__ = ["COUNTS", "runs", "stored", "whatif"]
