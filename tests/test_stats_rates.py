@@ -192,3 +192,27 @@ def test_bad_requests_name_the_field(kind, month, to, by, formula, field):
     with pytest.raises(InputError) as exc:
         parse_query(kind, month, to, by, formula)
     assert field in [e.field for e in exc.value.errors]
+
+
+def test_the_command_line(data, monkeypatch, tmp_path):
+    if data.engine.dialect.name != "sqlite":
+        pytest.skip("the command line is exercised once, on SQLite")
+    from typer.testing import CliRunner
+
+    from onshi.interfaces.cli import app
+
+    monkeypatch.setenv("ONSHI_DATABASE_URL", data.engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    got = runner.invoke(app, ["stats", "usage", "--month", "2025-10", "--by", "age_band", "--format", "json"])
+    assert got.exit_code == 0, got.output
+    assert {r["group"]: r["rate"] for r in json.loads(got.stdout)}["75-79"] == 1.0
+    table = runner.invoke(app, ["stats", "usage", "--month", "2025-10", "--formula", "claims", "--facility", FACILITY])
+    assert table.exit_code == 0 and "25.00%" in table.stdout
+    csv_out = runner.invoke(app, ["stats", "registration", "--month", "2025-10", "--by", "branch", "--format", "csv"])
+    assert csv_out.stdout.splitlines()[1] == "2025-10,13,東京都支部,2,3,0.6667"
+    bad = runner.invoke(app, ["stats", "usage", "--month", "2025-10", "--by", "colour"])
+    assert bad.exit_code == 2 and "by:" in bad.output
+    helped = runner.invoke(app, ["stats", "usage", "--help"])
+    assert "R-S1" in helped.output and "R-S2" in helped.output
+    k = runner.invoke(app, ["stats", "analyst-key"]).stdout.strip()
+    assert data.registry.authenticate(k).role == "analyst"

@@ -137,3 +137,23 @@ def test_calibration_table_has_sources_and_refuses_a_bad_file(tmp_path):
     with pytest.raises(InputError) as exc:
         Calibration.load(bad)
     assert exc.value.errors[0].field.startswith("calibration.")
+
+
+def test_the_command_line(engine, monkeypatch):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the command line is exercised once, on SQLite")
+    from typer.testing import CliRunner
+
+    from onshi.interfaces.cli import app
+
+    seed_registry(engine, people=150, seed=4, today=dt.date(2026, 11, 30), progress=False)
+    monkeypatch.setenv("ONSHI_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    dry = runner.invoke(app, ["simulate", "--from", "2025-10", "--to", "2025-10", "--dry-run", "--workers", "1"])
+    assert dry.exit_code == 0, dry.output
+    assert set(json.loads(dry.stdout)["visits"]) >= {"all", "70-74"} and count(engine, schema.visit) == 0  # nothing written
+    done = runner.invoke(app, ["simulate", "--from", "2025-10", "--to", "2025-11"])
+    assert done.exit_code == 0, done.output
+    assert [json.loads(line)["status"] for line in done.stdout.splitlines()] == ["done", "done"]
+    bad = runner.invoke(app, ["simulate", "--from", "2025-10", "--to", "2025-11", "--people-share", "2"])
+    assert bad.exit_code == 2 and "people_share" in bad.output

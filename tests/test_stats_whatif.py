@@ -97,3 +97,25 @@ def test_whatif_bad_input_names_the_field(world, tmp_path):
     with pytest.raises(InputError) as exc:
         whatif.whatif(world.engine, dt.date(2026, 5, 1), dt.date(2026, 4, 1), [tmp_path])
     assert exc.value.errors[0].field == "to"
+
+
+def test_the_command_line(world, today, alt, monkeypatch):
+    if world.engine.dialect.name != "sqlite":
+        pytest.skip("the command line is exercised once, on SQLite")
+    import json
+
+    from typer.testing import CliRunner
+
+    from onshi.interfaces.cli import app
+
+    today("2026-05-12")
+    old = world.member(KYOKAI_TOKYO)
+    doc = {"kind": "insurance_card", "insurer_number": KYOKAI_TOKYO, "symbol": "1234", "number": old["number"], "branch": "00", "expires": "2025-12-01"}
+    record_visit(world.registry, FACILITY, {"patient_ref": "K-1", "presented": ["insurance_card"], "documents": [doc], "birth_date": "1980-06-15"})
+    monkeypatch.setenv("ONSHI_DATABASE_URL", world.engine.url.render_as_string(hide_password=False))
+    got = CliRunner().invoke(app, ["whatif", "--from", "2026-04", "--to", "2026-07", "--policy-dir", str(alt)])
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["totals"]["became_self_pay"] == 1
+    table = CliRunner().invoke(app, ["whatif", "--from", "2026-05", "--to", "2026-05", "--policy-dir", str(alt), "--format", "table", "--no-save"])
+    assert table.exit_code == 0 and "協会けんぽ" in table.stdout and "jimurenraku_2026_03_25" in table.stdout
+    assert CliRunner().invoke(app, ["whatif", "--from", "2026-05", "--to", "2026-05", "--policy-dir", "/no/such/dir"]).exit_code == 2

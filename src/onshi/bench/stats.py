@@ -112,7 +112,7 @@ def _generate(work: Engine, month: dt.date, n: int) -> int:
         conn.execute(text("ANALYZE bench_people; ANALYZE bench_facility"))
         conn.execute(text(
             "INSERT INTO verification (facility_code, at, as_of, method, identity, result, error, person_id, qualification_id, channel) "
-            "SELECT f.code, :at, (:start)::date + ((g * 7919) % :days)::int, "
+            "SELECT f.code, :at, (:start)::date + ((g::bigint * 7919) % :days)::int, "
             "CASE WHEN ((p.person_id * 17 + g % 5) % 100) < 45 THEN 'my_number_card' ELSE 'number_inquiry' END, "
             "CASE WHEN ((p.person_id * 17 + g % 5) % 100) < 45 THEN 'face' END, 'valid', NULL, p.person_id, p.qid, 'bench' "
             "FROM generate_series(1, :n) AS g "

@@ -53,7 +53,7 @@ def _rates(kind: str, month: str, to: str | None, by: str | None, formula: str |
 
 
 @stats_app.command("usage", help="マイナ保険証利用率: R-S1 (--formula visits, 件数ベース) or R-S2 (claims, レセプト件数ベース; "
-                   "claims_outpatient: 外来のみ).\n\n" + "\n\n".join(f"{k}: {FIGURES[k].formula}. {FIGURES[k].counts}" for k in USAGE_FORMULAS)
+                   "claims_outpatient: 外来のみ).\n\n" + "\n\n".join(f"{k} ({FIGURES[k].rule}): {FIGURES[k].formula}. {FIGURES[k].counts}" for k in USAGE_FORMULAS)
                    + f"\n\n--by: {', '.join(DIMENSIONS)}. JSON: a list of {{month, group, numerator, denominator, rate}} (rate a fraction; group 'all' without --by).")
 def usage(
     month: MonthOpt,

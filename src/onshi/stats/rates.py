@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
-from sqlalchemy import Date, Engine, Integer, and_, case, cast, extract, func, literal, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import BigInteger, Date, Engine, Integer, and_, case, cast, extract, func, literal, literal_column, or_, select, tuple_, union_all
 
 from ..domain.card import CardPolicy
 from ..domain.dates import add_months, end_of_month
@@ -147,7 +147,12 @@ def _yyyymmdd(column):  # noqa: ANN001, ANN202
 
 def age_band(birth, day):  # noqa: ANN001, ANN202
     """The age band on `day` (ages count up on the birthday; 29 February on 1 March) in SQL."""
-    age = (_yyyymmdd(day) - _yyyymmdd(birth)) // literal_column("10000")
+    return _band_of_age(birth, _yyyymmdd(day))
+
+
+def _band_of_age(birth, day_number):  # noqa: ANN001, ANN202
+    """The age band on a day given as the integer yyyymmdd (integer division: both sides are integers)."""
+    age = (day_number - _yyyymmdd(birth)).op("/", precedence=100)(literal_column("10000"))  # integer / integer: truncates on both databases
     whens = [(age <= hi, literal_column(f"'{name}'")) for name, _lo, hi in AGE_BANDS if hi is not None]
     return case((birth.is_(None), literal_column(f"'{UNKNOWN}'")), *whens, else_=literal_column(f"'{AGE_BANDS[-1][0]}'"))
 
@@ -172,27 +177,30 @@ def _ym_text(ym: int) -> str:
 Counts = dict[str, dict[tuple[int, object], list[int]]]  # base → (yyyymm, key) → [numerator, denominator]
 
 
-def _grouped(conn, ym, keys: dict[str, object], measures: list, source, cond: list, bases: list[str]) -> dict[str, list]:  # noqa: ANN001
-    """Rows (yyyymm, key, *measures) per base key. PostgreSQL counts every base in one pass
-    (GROUPING SETS); SQLite runs one GROUP BY per base."""
+def _grouped(conn, ym, keys: dict[str, object], measures: list, source: Callable[[str], object], cond: list, bases: list[str],  # noqa: ANN001
+             one_pass=None) -> dict[str, list]:  # noqa: ANN001
+    """Rows (yyyymm, key, *measures) per base key: one GROUP BY per base, each joining only what
+    its key needs (`source(base)`), which PostgreSQL hash-aggregates in parallel; GROUPING SETS
+    over a month of verifications sort it and were slower. With `one_pass` (a source joining
+    everything) PostgreSQL counts all bases at once instead."""
     out: dict[str, list] = {}
-    if conn.dialect.name == "postgresql" and len(bases) > 1:
+    if one_pass is not None and conn.dialect.name == "postgresql" and len(bases) > 1:
+        # The source is itself an aggregate (R-S2's first uses): count every base from one
+        # computation of it (GROUPING SETS) rather than recompute it per base.
         named = [b for b in bases if b != "all"]
         cols = [keys[b] for b in named]
         sets = ([tuple_(ym)] if "all" in bases else []) + [tuple_(ym, c) for c in cols]
-        stmt = select(ym, *cols, *[func.grouping(c) for c in cols], *measures).select_from(source).where(*cond).group_by(func.grouping_sets(*sets))
+        stmt = select(ym, *cols, *[func.grouping(c) for c in cols], *measures).select_from(one_pass).where(*cond).group_by(func.grouping_sets(*sets))
         n = len(named)
         for r in conn.execute(stmt):
             flags, values = r[1 + n:1 + 2 * n], tuple(r[1 + 2 * n:])
             i = next((i for i, f in enumerate(flags) if f == 0), None)
-            if i is None:
-                out.setdefault("all", []).append((r[0], "all", *values))
-            else:
-                out.setdefault(named[i], []).append((r[0], r[1 + i], *values))
+            out.setdefault("all" if i is None else named[i], []).append((r[0], "all" if i is None else r[1 + i], *values))
         return out
     for b in bases:
         key = ALL if b == "all" else keys[b]
-        out[b] = list(conn.execute(select(ym, key, *measures).select_from(source).where(*cond).group_by(*((ym,) if b == "all" else (ym, key)))))
+        group = (ym,) if b == "all" else (ym, key)
+        out[b] = list(conn.execute(select(ym, key, *measures).select_from(source(b)).where(*cond).group_by(*group)))
     return out
 
 
@@ -201,11 +209,15 @@ def _grouped(conn, ym, keys: dict[str, object], measures: list, source, cond: li
 
 def _usage_visits(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: ANN001
     v, p, ql = verification, person, qualification
-    source = v
-    if "insurer" in bases or scope.insurer_number:
-        source = source.outerjoin(ql, ql.c.id == v.c.qualification_id)
-    if "age_band" in bases:
-        source = source.outerjoin(p, p.c.id == v.c.person_id)
+
+    def source(base: str):  # noqa: ANN202
+        s = v
+        if base == "insurer" or scope.insurer_number:
+            s = s.outerjoin(ql, ql.c.id == v.c.qualification_id)
+        if base == "age_band":
+            s = s.outerjoin(p, p.c.id == v.c.person_id)
+        return s
+
     keys = {"insurer": ql.c.insurer_number, "age_band": age_band(p.c.birth_date, v.c.as_of), "facility": v.c.facility_code}
     cond = [v.c.as_of >= q.start, v.c.as_of <= end_of_month(q.end), v.c.result != "error"]
     if scope.facility_code:
@@ -232,36 +244,48 @@ def _claims_filter(q: Query, scope: Scope, outpatient: bool) -> list:
     return cond
 
 
+PACK = 10**15  # day of month × PACK + qualification id: the minimum is the first use (see _usage_claims)
+
+
 def _usage_claims(conn, q: Query, scope: Scope, bases: list[str], outpatient: bool) -> Counts:  # noqa: ANN001
     v, c, p, ql = verification, claim, person, qualification
     # Persons who used a マイナ保険証 at a facility in the month, each once: their first use
-    # (its day gives the age band, its qualification the insurer).
+    # (its day gives the age band, its qualification the insurer). One hash aggregate, no sort:
+    # the minimum of (day of month, qualification id) packed into one integer is the first day's
+    # use (on a day with two, the lower qualification id).
     vym = month_key(v.c.as_of)
+    pack = literal_column(str(PACK))
+    packed = func.min(cast(_int("day", v.c.as_of), BigInteger) * pack + func.coalesce(v.c.qualification_id, 0))
     first = (
-        select(
-            vym.label("ym"), v.c.facility_code, v.c.person_id, v.c.as_of, v.c.qualification_id,
-            func.row_number().over(partition_by=(vym, v.c.facility_code, v.c.person_id), order_by=(v.c.as_of, v.c.id)).label("rn"),
-        )
+        select(vym.label("ym"), v.c.facility_code, v.c.person_id, packed.label("packed"))
         .where(v.c.as_of >= q.start, v.c.as_of <= end_of_month(q.end), v.c.method.in_(CARD_METHODS), v.c.result != "error",
                v.c.person_id.is_not(None), *([v.c.facility_code == scope.facility_code] if scope.facility_code else []))
+        .group_by(vym, v.c.facility_code, v.c.person_id)
         .subquery("first_use")
     )
+    first_qid = first.c.packed % pack
+    first_day = first.c.ym * literal_column("100") + first.c.packed.op("/", precedence=100)(pack)  # yyyymmdd (integer / integer)
     # Only facility-months that issued claims count (a facility without claims has no rate).
     billed = select(c.c.facility_code, month_key(c.c.care_month).label("ym")).where(*_claims_filter(q, Scope(scope.facility_code), outpatient)).distinct().subquery("billed")
-    source = first.join(billed, and_(billed.c.facility_code == first.c.facility_code, billed.c.ym == first.c.ym))
-    if "insurer" in bases or scope.insurer_number:
-        source = source.outerjoin(ql, ql.c.id == first.c.qualification_id)
-    if "age_band" in bases:
-        source = source.outerjoin(p, p.c.id == first.c.person_id)
-    keys = {"insurer": ql.c.insurer_number, "age_band": age_band(p.c.birth_date, first.c.as_of), "facility": first.c.facility_code}
-    cond = [first.c.rn == 1, *([ql.c.insurer_number == scope.insurer_number] if scope.insurer_number else [])]
+
+    def source(base: str):  # noqa: ANN202
+        s = first.join(billed, and_(billed.c.facility_code == first.c.facility_code, billed.c.ym == first.c.ym))
+        if base == "insurer" or scope.insurer_number:
+            s = s.outerjoin(ql, ql.c.id == first_qid)
+        if base == "age_band":
+            s = s.outerjoin(p, p.c.id == first.c.person_id)
+        return s
+
+    keys = {"insurer": ql.c.insurer_number, "age_band": _band_of_age(p.c.birth_date, first_day), "facility": first.c.facility_code}
+    cond = [ql.c.insurer_number == scope.insurer_number] if scope.insurer_number else []
     out: Counts = {b: {} for b in bases}
-    for b, rows in _grouped(conn, first.c.ym, keys, [func.count()], source, cond, bases).items():
+    everything = source("insurer").outerjoin(p, p.c.id == first.c.person_id)
+    for b, rows in _grouped(conn, first.c.ym, keys, [func.count()], source, cond, bases, one_pass=everything).items():
         for ym, k, n in rows:
             out[b][(ym, k)] = [int(n), 0]
     # The month's claims (レセプト) of each facility.
     ckeys = {"insurer": c.c.insurer_number, "age_band": age_band(c.c.birth_date, c.c.first_day), "facility": c.c.facility_code}
-    for b, rows in _grouped(conn, month_key(c.c.care_month), ckeys, [func.count()], c, _claims_filter(q, scope, outpatient), bases).items():
+    for b, rows in _grouped(conn, month_key(c.c.care_month), ckeys, [func.count()], lambda _b: c, _claims_filter(q, scope, outpatient), bases).items():
         for ym, k, n in rows:
             out[b].setdefault((ym, k), [0, 0])[1] = int(n)
     return out
@@ -294,10 +318,12 @@ def _registration(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # 
         .group_by(mt.c.day, cd.c.person_id)
         .subquery("registered")
     )
-    source = ql.join(mt, and_(ql.c.start <= mt.c.day, or_(ql.c.end.is_(None), ql.c.end >= mt.c.day))).outerjoin(
-        registered, and_(registered.c.day == mt.c.day, registered.c.person_id == ql.c.person_id))
-    if "age_band" in bases:
-        source = source.join(p, p.c.id == ql.c.person_id)
+
+    def source(base: str):  # noqa: ANN202
+        s = ql.join(mt, and_(ql.c.start <= mt.c.day, or_(ql.c.end.is_(None), ql.c.end >= mt.c.day))).outerjoin(
+            registered, and_(registered.c.day == mt.c.day, registered.c.person_id == ql.c.person_id))
+        return s.join(p, p.c.id == ql.c.person_id) if base == "age_band" else s
+
     keys = {"insurer": ql.c.insurer_number, "age_band": age_band(p.c.birth_date, mt.c.day)}
     cond = [ql.c.insurer_number == scope.insurer_number] if scope.insurer_number else []
     rows = _grouped(conn, month_key(mt.c.day), keys, [func.count(registered.c.person_id), func.count()], source, cond, bases)
@@ -384,7 +410,7 @@ def compute(engine: Engine, q: Query, scope: Scope = Scope()) -> list[Row]:
 
 def compute_many(engine: Engine, kind: str, month: object, to: object = None, *, bys: list[str | None], formula: str | None = None,
                  scope: Scope = Scope()) -> dict[str | None, list[Row]]:
-    """One figure by several groupings, each base key counted once (one pass on PostgreSQL)."""
+    """One figure by several groupings, each base key counted once."""
     queries = {by: parse_query(kind, month, to, by, formula) for by in bys}
     first = next(iter(queries.values()))
     bases = list(dict.fromkeys(_base(by) for by in bys))
