@@ -126,3 +126,10 @@ class World:
                     issued=day(issued), valid_from=day(valid_from), expires=day(expires),
                 ).returning(schema.document.c.id)
             ).scalar_one()
+
+def analyst_key(engine: Engine) -> str:
+    """An `analyst` API key (every statistic and what-if), as `onshi stats analyst-key` makes one."""
+    k = key("analyst", "all")
+    with engine.begin() as conn:
+        conn.execute(insert(schema.api_key).values(key_hash=api_key_hash(k), role="analyst", subject="all", label="分析者"))
+    return k

@@ -154,14 +154,21 @@ def build(engine: Engine, facility_code: str, month: dt.date, *, remarks: Mappin
             for r in conn.execute(select(claim.c.patient_ref, claim.c.insurer_number, claim.c.symbol, claim.c.number, claim.c.branch).where(
                 claim.c.facility_code == facility_code, claim.c.care_month == month, claim.c.origin == "visits"))
         }
-        built, already = [], []
+        new, already = [], []
         for c in month_claims.claims:
             key = (c.patient_ref, c.insurer_number, c.symbol, c.number, c.branch)
             if key in filed:
                 already.append({"patient_ref": c.patient_ref, "insurer_number": c.insurer_number, "number": c.number})
-                continue
-            cid = conn.execute(insert(claim).values(**claim_values(c, status="built", origin="visits")).returning(claim.c.id)).scalar_one()
-            built.append({"id": cid, "status": "built", **c.to_dict()})
+            else:
+                new.append(c)
+        # One batched INSERT for the month (a simulated month builds thousands), then their ids:
+        # after the delete above, the month's built claims are exactly these, one per key.
+        if new:
+            conn.execute(insert(claim), [claim_values(c, status="built", origin="visits") for c in new])
+        key_cols = (claim.c.patient_ref, claim.c.insurer_number, claim.c.symbol, claim.c.number, claim.c.branch)
+        ids = {tuple(r[:5]): r[5] for r in conn.execute(select(*key_cols, claim.c.id).where(
+            claim.c.facility_code == facility_code, claim.c.care_month == month, claim.c.status == "built", claim.c.origin == "visits"))} if new else {}
+        built = [{"id": ids[(c.patient_ref, c.insurer_number, c.symbol, c.number, c.branch)], "status": "built", **c.to_dict()} for c in new]
     return {
         "facility_code": facility_code,
         "care_month": f"{month:%Y-%m}",
@@ -245,6 +252,40 @@ def _render(conn: Connection, fac: Mapping, billing_month: dt.date, payer: str |
         header = FacilityHeader(fac["code"], fac["name"], billing_month, code)
         files.append(UkeFile(fac["code"], billing_month, code, uke.write(header, claims), len(claims)))
     return files
+
+
+def file_month(engine: Engine, month: dt.date, billing_month: dt.date | None = None) -> dict:
+    """File every facility's built claims of a care month for `billing_month` at once, without
+    rendering UKE files (a simulated month, stats/simulate.py): the same as `write` for each
+    facility — failing 不詳 claims held back, レセプト番号 continuing each facility's and payer's
+    numbering of the billing month — in two set-based statements."""
+    billing_month = billing_month or next_month(month)
+    if billing_month <= month:
+        raise InputError("billing_month", "must be after the care month")
+    mine = and_(claim.c.care_month == month, claim.c.status == "built")
+    with engine.begin() as conn:
+        unknown = conn.execute(select(claim.c.id, claim.c.checks).where(mine, claim.c.unknown.is_(True))).all()
+        held = [cid for cid, checks in unknown if any(f.get("severity") == "error" for f in json.loads(checks or "[]"))]
+        taken = (
+            select(claim.c.facility_code, claim.c.payer, func.max(claim.c.receipt_no).label("last"))
+            .where(claim.c.billing_month == billing_month, claim.c.receipt_no.is_not(None))
+            .group_by(claim.c.facility_code, claim.c.payer)
+            .subquery("taken")
+        )
+        numbered = (
+            select(
+                claim.c.id,
+                (func.row_number().over(partition_by=(claim.c.facility_code, claim.c.payer), order_by=(claim.c.patient_ref, claim.c.id))
+                 + func.coalesce(taken.c.last, 0)).label("no"),
+            )
+            .select_from(claim.outerjoin(taken, and_(taken.c.facility_code == claim.c.facility_code, taken.c.payer == claim.c.payer)))
+            .where(mine, *([claim.c.id.not_in(held)] if held else []))
+            .subquery("numbered")
+        )
+        filed = conn.execute(
+            update(claim).where(claim.c.id == numbered.c.id).values(status="filed", billing_month=billing_month, receipt_no=numbered.c.no)
+        ).rowcount
+    return {"care_month": f"{month:%Y-%m}", "billing_month": f"{billing_month:%Y-%m}", "filed": filed, "held": len(held)}
 
 
 def filed_files(engine: Engine, facility_code: str, billing_month: dt.date, *, payer: str | None = None) -> list[UkeFile]:

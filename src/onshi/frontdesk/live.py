@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import bindparam, desc, insert, select
@@ -19,7 +19,7 @@ from ..domain.numbers import parse_public_payer, parse_public_recipient
 from ..registry.models import Branch, Day, InsurerNo, Kana, MemberNo, Symbol, field_of, parse
 from ..registry.schema import card, insurer, person, qualification, visit
 from ..registry.service import Registry, parse_number_query
-from .engine import DEVICE_STATES, IDENTITIES, Document, Facility, Patient, Visit, decide
+from .engine import DEVICE_STATES, IDENTITIES, Decision, Document, Facility, Patient, Visit, decide
 from .explain import to_json
 
 PAST_BASES = ("current", "document", "declared", "lost", "past_record")
@@ -141,7 +141,7 @@ CARD_HOLDER = (
 INSERT_VISIT = insert(visit).returning(visit.c.id)
 
 
-def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) -> QualificationRow | None:  # noqa: ANN001
+def past_record(conn, facility_code: str, patient_ref: str, before: dt.date) -> QualificationRow | None:  # noqa: ANN001
     """R-C2 B / R-E5: the qualification of this patient's last insured visit here."""
     row = conn.execute(PAST_RECORD, {"facility": facility_code, "patient": patient_ref, "before": before}).mappings().first()
     if row is None:
@@ -150,6 +150,70 @@ def _past_record(conn, facility_code: str, patient_ref: str, before: dt.date) ->
         id=row["qualification_id"] if row["qualification_id"] is not None else f"visit:{row['id']}",
         insurer_number=row["insurer_number"], symbol=row["symbol"], number=row["number"], branch=row["branch"],
         relation=row["relation"] or "self", start=dt.date.min, end=None, registered=None,
+    )
+
+
+def desk_inputs(req: VisitRequest, fac: Mapping, day: dt.date, holder: Mapping | None, past: QualificationRow | None) -> tuple[Visit, Patient]:
+    """The engine's visit and patient from what the desk was given (`req`), the facility's row,
+    the card's holder as the registry knows them (`holder`: insurance_registered and the person's
+    id, birth_date, name, kana, sex; None without a known card) and this facility's own record
+    of the patient (R-C2 B). Pure; shared by the live desk, the simulation and the what-if."""
+    card_kind = next((k for k in ("my_number_card", "smartphone") if k in req.presented), None)
+    birth = req.birth_date or (holder["birth_date"] if holder else None)
+    if birth is None:
+        raise InputError("birth_date", "is required (it is read from the card only when a registered card is presented)")
+    documents = tuple(
+        Document(d.kind, d.row(row_id=None), d.issued, d.expires, d.valid_from) for d in req.documents if d.kind in req.presented
+    )
+    missing = [k for k in req.presented if k in ("eligibility_certificate", "notice", "portal_screen", "insurance_card") and k not in {d.kind for d in documents}]
+    if missing:
+        raise InputError("documents", f"give the numbers on each presented document ({', '.join(missing)})")
+    registered = holder is not None and holder["insurance_registered"] is not None and holder["insurance_registered"] <= day
+    patient = Patient(
+        birth_date=birth,
+        sex=req.sex,
+        name=req.name,
+        kana=req.kana,
+        address=req.remarks.address if req.remarks else None,
+        card_serial=req.card_serial.upper() if req.card_serial else None,
+        insurance_card_user=registered or (card_kind is not None and holder is None and req.device in ("chip_unreadable", "network_error")),
+        documents=documents,
+        declared=req.declared.row() if req.declared else None,
+        past_record=past,
+    )
+    v = Visit(
+        date=day,
+        facility=Facility(fac["online"], fac["smartphone"], fac["mobile_consent"]),
+        presented=frozenset(req.presented),
+        device=req.device,
+        identity=req.identity,
+        consent=req.consent,
+        patient_knows_numbers=req.declared is not None,
+        past_visit=None,
+    )
+    return v, patient
+
+
+def visit_values(facility_code: str, req: VisitRequest, decision: Decision, out: dict, holder: Mapping | None, at: dt.datetime) -> dict:
+    """The `visit` row of a decided visit (`out`: the decision's JSON as stored)."""
+    q = decision.claim.qualification
+    card_kind = any(k in req.presented for k in ("my_number_card", "smartphone"))
+    person_id = next((r.person_id for r in decision.lookups if r.person_id is not None), holder["id"] if holder else None)
+    return dict(
+        facility_code=facility_code, patient_ref=req.patient_ref, at=at, care_date=decision.visit.date, person_id=person_id,
+        name=req.name or (holder["name"] if holder else None), kana=req.kana or (holder["kana"] if holder else None),
+        birth_date=decision.patient.birth_date, sex=req.sex or (holder["sex"] if holder else None),
+        relation=req.relation or (q.relation if q is not None else None),
+        presented=" ".join(sorted(req.presented)), device=req.device, identity=req.identity if card_kind else None,
+        insured=decision.insured, copay_percent=decision.copay_percent, basis=decision.claim.basis,
+        insurer_number=decision.claim.insurer, symbol=q.symbol if q else "", number=q.number if q else "",
+        branch=q.branch if q else "", qualification_id=q.id if q is not None and isinstance(q.id, int) else None,
+        verification_method=decision.verification_method, verification_result=decision.verification_result,
+        rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
+        remarks=req.remarks.model_dump_json() if req.remarks else None,
+        public_payer=req.public_expense.payer_number if req.public_expense else None,
+        public_recipient=(req.public_expense.recipient_number or None) if req.public_expense else None,
+        request=req.model_dump_json(exclude_defaults=True),
     )
 
 
@@ -167,68 +231,16 @@ def record_visit(registry: Registry, facility_code: str, data: object, *, channe
     if card_kind and not req.card_serial and req.device not in ("chip_unreadable", "network_error"):
         raise InputError("card_serial", "is required when a card is presented and could be read")
     holder = None
-    card_row = None
     with registry.autocommit.connect() as conn:
         if req.card_serial:
-            found = conn.execute(CARD_HOLDER, {"serial": req.card_serial.upper()}).mappings().first()
-            card_row, holder = found, found
-        past = _past_record(conn, facility_code, req.patient_ref, day - dt.timedelta(days=1))
+            holder = conn.execute(CARD_HOLDER, {"serial": req.card_serial.upper()}).mappings().first()
+        past = past_record(conn, facility_code, req.patient_ref, day - dt.timedelta(days=1))
         _known_insurers(conn, req)  # before any lookup: a refused visit logs no verification
-    birth = req.birth_date or (holder["birth_date"] if holder else None)
-    if birth is None:
-        raise InputError("birth_date", "is required (it is read from the card only when a registered card is presented)")
-    documents = tuple(
-        Document(d.kind, d.row(row_id=None), d.issued, d.expires, d.valid_from) for d in req.documents if d.kind in req.presented
-    )
-    missing = [k for k in req.presented if k in ("eligibility_certificate", "notice", "portal_screen", "insurance_card") and k not in {d.kind for d in documents}]
-    if missing:
-        raise InputError("documents", f"give the numbers on each presented document ({', '.join(missing)})")
-    registered = card_row is not None and card_row["insurance_registered"] is not None and card_row["insurance_registered"] <= day
-    patient = Patient(
-        birth_date=birth,
-        sex=req.sex,
-        name=req.name,
-        kana=req.kana,
-        address=req.remarks.address if req.remarks else None,
-        card_serial=req.card_serial.upper() if req.card_serial else None,
-        insurance_card_user=registered or (card_kind is not None and card_row is None and req.device in ("chip_unreadable", "network_error")),
-        documents=documents,
-        declared=req.declared.row() if req.declared else None,
-        past_record=past,
-    )
-    v = Visit(
-        date=day,
-        facility=Facility(fac["online"], fac["smartphone"], fac["mobile_consent"]),
-        presented=frozenset(req.presented),
-        device=req.device,
-        identity=req.identity,
-        consent=req.consent,
-        patient_knows_numbers=req.declared is not None,
-        past_visit=None,
-    )
+    v, patient = desk_inputs(req, fac, day, holder, past)
     decision = decide(v, patient, RegistryPort(registry, facility_code, channel, on_lookup), snapshot)
     out = to_json(decision, policy)
-    q = decision.claim.qualification
-    person_id = next((r.person_id for r in decision.lookups if r.person_id is not None), holder["id"] if holder else None)
-    relation = req.relation or (q.relation if q is not None else None)
     with registry.autocommit.connect() as conn:  # one statement: atomic on its own, no BEGIN/COMMIT round trips
-        visit_id = conn.execute(
-            INSERT_VISIT,
-            dict(
-                facility_code=facility_code, patient_ref=req.patient_ref, at=config.now(), care_date=day, person_id=person_id,
-                name=req.name or (holder["name"] if holder else None), kana=req.kana or (holder["kana"] if holder else None),
-                birth_date=birth, sex=req.sex or (holder["sex"] if holder else None), relation=relation,
-                presented=" ".join(sorted(req.presented)), device=req.device, identity=req.identity if card_kind else None,
-                insured=decision.insured, copay_percent=decision.copay_percent, basis=decision.claim.basis,
-                insurer_number=decision.claim.insurer, symbol=q.symbol if q else "", number=q.number if q else "",
-                branch=q.branch if q else "", qualification_id=q.id if q is not None and isinstance(q.id, int) else None,
-                verification_method=decision.verification_method, verification_result=decision.verification_result,
-                rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
-                remarks=req.remarks.model_dump_json() if req.remarks else None,
-                public_payer=req.public_expense.payer_number if req.public_expense else None,
-                public_recipient=(req.public_expense.recipient_number or None) if req.public_expense else None,
-            ),
-        ).scalar_one()
+        visit_id = conn.execute(INSERT_VISIT, visit_values(facility_code, req, decision, out, holder, config.now())).scalar_one()
     seen = next((r.person for r in decision.lookups if r.person is not None), None)
     patient_view = None if seen is None else {
         "name": seen.name, "kana": seen.kana, "birth_date": seen.birth_date.isoformat(), "sex": seen.sex,

@@ -38,6 +38,12 @@ from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
 app.add_typer(issuance_app, name="issuance")
 bench_app.command("issuance")(bench_issuance)
 bench_app.command("uke")(bench_uke)
+from .cli_stats import bench_stats, simulate, stats_app, whatif  # noqa: E402
+
+app.add_typer(stats_app, name="stats")
+app.command("simulate")(simulate)
+app.command("whatif")(whatif)
+bench_app.command("stats")(bench_stats)
 from .cli_common import DatabaseOpt, TodayOpt, err, guard as _guard, setup as _setup  # noqa: E402
 from .cli_common import engine as _engine  # noqa: E402
 
@@ -77,6 +83,7 @@ def serve(
         err.print(f"空のデータベースにデモ用の {people:,} 人を登録します（seed {seed}）…")
         seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
     _print_demo_keys(engine, seed)
+    err.print("統計（/stats）: `onshi keys create --role analyst` で分析者の鍵を作り、`onshi simulate --from 2025-10 --to 2025-12` で受診を作成します。")
     engine.dispose()
     url = f"http://{host}:{port}/"
     print(f"onshi serving on {url}  (API docs: {url}docs, today: {config.today().isoformat()}, database: {config.database_url()})", flush=True)

@@ -90,6 +90,7 @@ class Policy:
         self.sources = sources
         self.files = files
         self.catalog = catalog or {}
+        self.withdrawn: list[tuple[str, str, str]] = []  # (rule name, source key, file) withdrawn by a later file
 
     def title(self, rule_id: str) -> str:
         return self.catalog.get(rule_id, {}).get("title", rule_id)
@@ -129,14 +130,24 @@ class Policy:
                 key, value["title"], _date(value.get("date"), where), value["issuer"], value.get("seed"), bool(value.get("public")), value.get("number")
             )
         rules = {}
+        withdrawn: list[tuple[str, str, str]] = []
         for name, parts in raw_rules.items():
             rule_id, description, entries = "", "", []
             for value, path in parts:
-                if not isinstance(value, dict) or not isinstance(value.get("entries"), list):
+                if not isinstance(value, dict) or not isinstance(value.get("entries", []), list):
                     raise PolicyError(f"{path.name}: {name} needs a list of entries")
+                if "entries" not in value and "withdraw" not in value:
+                    raise PolicyError(f"{path.name}: {name} needs a list of entries (or withdraw)")
+                # A later file may withdraw the entries of earlier files that cite a source (a
+                # notice revoked, or a what-if "without that notice"): `withdraw: [source key…]`.
+                withdraw = value.get("withdraw", [])
+                if not isinstance(withdraw, list) or any(k not in sources for k in withdraw):
+                    raise PolicyError(f"{path.name}: {name}.withdraw must list known source keys")
+                entries = [e for e in entries if e.source.key not in withdraw]
+                withdrawn += [(name, k, path.name) for k in withdraw]
                 rule_id = value.get("rule", rule_id)
                 description = value.get("description", description)
-                for i, e in enumerate(value["entries"]):
+                for i, e in enumerate(value.get("entries", [])):
                     where = f"{path.name}: {name}.entries[{i}]"
                     if not isinstance(e, dict):
                         raise PolicyError(f"{where}: must be a mapping")
@@ -150,7 +161,9 @@ class Policy:
                     scope = {k: v for k, v in e.items() if k not in ("from", "to", "value", "source", "note")}
                     entries.append(Entry(name, rule_id, start, end, e.get("value"), sources[e["source"]], e.get("note", ""), scope, path.name))
             rules[name] = Rule(name, rule_id, description, tuple(sorted(entries, key=lambda x: (x.start, x.end or dt.date.max))))
-        return cls(rules, sources, [str(f) for f in files], catalog)
+        policy = cls(rules, sources, [str(f) for f in files], catalog)
+        policy.withdrawn = withdrawn
+        return policy
 
     def entries(self, name: str, day: dt.date) -> list[Entry]:
         rule = self.rules.get(name)

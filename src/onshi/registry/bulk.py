@@ -20,6 +20,10 @@ def _quoted(columns: Sequence[str]) -> str:
 
 def _sqlite_value(value: object) -> object:
     # SQLAlchemy's SQLite Date type stores ISO strings; the sqlite3 date adapter is deprecated.
+    if isinstance(value, dt.datetime):  # DateTime: naive UTC, as SQLAlchemy writes it
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds")
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
@@ -45,6 +49,10 @@ class BulkWriter:
                 (tuple(_sqlite_value(v) for v in row) for row in rows),
             )
             cur.close()
+
+    def commit(self) -> None:
+        """Commit what was written so far; the writer stays open for more (no ANALYZE)."""
+        self._raw.commit()
 
     def finish(self, id_tables: Sequence[str] = ()) -> None:
         """Commit, move the id sequences past the ids written, and refresh planner statistics."""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -187,10 +188,11 @@ verification = Table(
     Column("error", String(32)),
     Column("person_id", BigId),
     Column("qualification_id", BigId),
-    Column("channel", String(8), nullable=False, default="api"),  # api | xml | web | cli
+    Column("channel", String(8), nullable=False, default="api"),  # api | xml | web | cli | sim (onshi simulate)
     Column("limit_consent", Boolean),  # the patient consented to 限度額 data (FHIR Coverage read)
     Index("ix_verification_facility_at", "facility_code", "at"),
     Index("ix_verification_facility_person", "facility_code", "person_id"),
+    Index("ix_verification_as_of", "as_of"),  # the month's rates (stats/, migration 0009)
 )
 
 visit = Table(
@@ -227,6 +229,9 @@ visit = Table(
     Column("remarks", Text),  # 不詳 remarks (JSON, R-E1): contact, employer, insurance kind…
     Column("public_payer", String(8)),  # 公費負担者番号 when a 公費 (public expense) goes with the insurance
     Column("public_recipient", String(7)),  # its 受給者番号
+    # What the desk was given (the VisitRequest as JSON): enough to decide the visit again under
+    # another policy (stats/whatif.py). Null for visits recorded before migration 0009.
+    Column("request", Text),
     Index("ix_visit_facility_date", "facility_code", "care_date"),
     Index("ix_visit_facility_patient", "facility_code", "patient_ref"),
 )
@@ -346,6 +351,7 @@ claim = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_claim_facility_month", "facility_code", "care_month"),
     Index("ix_claim_billing", "billing_month", "status"),
+    Index("ix_claim_care_month", "care_month"),  # the claims-based rate of a month (stats/, migration 0009)
     UniqueConstraint("facility_code", "billing_month", "payer", "receipt_no", name="uq_claim_receipt"),
 )
 
@@ -391,3 +397,50 @@ claim_review = Table(
 )
 
 TABLES_IN_LOAD_ORDER = TABLES_IN_LOAD_ORDER + (claim, review_run, claim_review)
+
+# ---------------------------------------------------------------- statistics (migration 0009, stats/)
+
+simulation_month = Table(
+    "simulation_month",
+    metadata,
+    # `onshi simulate`: one row per simulated month. status: visits (chunks being written) →
+    # claims (every chunk written; claims being built, filed, reviewed) → done.
+    Column("month", Date, primary_key=True),  # first day of the month
+    Column("seed", Integer, nullable=False),
+    Column("people_share", Float, nullable=False),
+    Column("calibration", String(64), nullable=False),  # SHA-256 of the calibration table used
+    Column("status", String(10), nullable=False),
+    Column("chunks", Integer, nullable=False),  # person-id chunks of the month
+    Column("summary", Text),  # counts and timings (JSON)
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+simulation_chunk = Table(
+    "simulation_chunk",
+    metadata,
+    # A chunk of people whose month of visits is written: inserted in the same transaction as
+    # its visits and verifications, so a resumed month skips it and never writes it twice.
+    Column("month", Date, primary_key=True),
+    Column("chunk", Integer, primary_key=True, autoincrement=False),
+    Column("people", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("verifications", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+)
+
+whatif_run = Table(
+    "whatif_run",
+    metadata,
+    # `onshi whatif`: the recorded visits of some months decided again under the built-in policy
+    # plus other policy files, and what changed (JSON report, shown on the what-if page).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("from_month", Date, nullable=False),
+    Column("to_month", Date, nullable=False),
+    Column("policy", Text, nullable=False),  # the files and withdrawn sources (JSON)
+    Column("report", Text, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+TABLES_IN_LOAD_ORDER = TABLES_IN_LOAD_ORDER + (simulation_month, simulation_chunk, whatif_run)

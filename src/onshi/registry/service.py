@@ -26,6 +26,9 @@ from .security import api_key_hash
 from .store import Reader
 
 VERIFICATION_METHODS = ("my_number_card", "smartphone")
+# Who a key speaks for: a facility looks up, an insurer writes for its members, a reviewer (審査支払機関)
+# reviews claims, an analyst reads every statistic and what-if (stats/).
+ROLES = ("facility", "insurer", "reviewer", "analyst")
 
 
 def _clock() -> float:  # the clock of the key and facility caches (tests move it)
@@ -34,8 +37,8 @@ def _clock() -> float:  # the clock of the key and facility caches (tests move i
 
 @dataclass(frozen=True)
 class Principal:
-    role: str  # facility | insurer | reviewer | analyst
-    subject: str  # facility code | insurer number | 審査支払機関 …
+    role: str  # facility | insurer | reviewer | analyst (ROLES)
+    subject: str  # facility code | insurer number | payer (reviewer) | "all" (analyst)
     label: str = ""
 
 

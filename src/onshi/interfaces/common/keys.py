@@ -1,6 +1,7 @@
 """API keys at the edge: the key of a request (X-API-Key or Authorization: Bearer) and the
 FastAPI dependencies every router shares — facility keys look up, insurer keys write for
-their own insurer."""
+their own insurer, reviewer keys review claims, analyst keys read every statistic (ROLES in
+registry/service.py)."""
 
 from typing import Annotated, Callable
 

@@ -63,6 +63,9 @@ def _create_app(registry: Registry) -> FastAPI:
     from .claims import router as claims_router  # claims, UKE files, the review (issue 6)
 
     app.include_router(claims_router(registry))
+    from .stats import router as stats_router  # statistics, what-if (issue 13)
+
+    app.include_router(stats_router(registry))
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> Response:

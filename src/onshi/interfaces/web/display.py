@@ -255,3 +255,10 @@ def remark_values(visit: VisitView) -> dict[str, str | None]:
         "事業所名": r.get("employer"), "住所": visit.address, "連絡先電話番号": r.get("phone"),
         "連絡日": format_wareki(dt.date.fromisoformat(contacted), with_seireki=True) if contacted else None,
     }
+
+
+# A visit recorded by `onshi simulate` keeps its decision without the explanation (stats/simulate.py).
+SIMULATED_EXPLANATION = {
+    "summary": "", "charge": "", "claim": "シミュレーションで作成した受付です（判定の説明は記録していません）。", "tell_patient": [],
+    "steps": [], "medical_info": "",
+}

@@ -79,6 +79,7 @@ SEX = {1: "男", 2: "女", 3: "未設定"}
 CHANNEL = {"api": "API", "xml": "XML", "web": "受付画面", "cli": "コマンド", "fhir": "FHIR"}
 INSURANCE_KIND = ("社保", "国保", "後期", "その他")
 INSURER_KIND = KIND_LABELS
+ROLE = {"facility": "医療機関", "insurer": "保険者", "analyst": "分析者", "reviewer": "審査支払機関"}
 INCOME = {"general": "一般", "high": "現役並み所得"}
 LOSS_REASON = {"01": "死亡", "02": "生活保護", "03": "他の保険の資格取得", "99": "その他"}
 HELD_DOCUMENT = {"eligibility_certificate": "資格確認書", "insurance_card": "健康保険証"}  # registry.lookup.CERTIFICATE_KINDS

@@ -29,7 +29,7 @@ from ...frontdesk.live import VisitRequest, record_visit, visits_on
 from ...policy import load_policy
 from ...registry import models, operations
 from ...registry.service import Principal, Registry
-from . import display, forms, labels
+from . import display, forms, labels, stats_pages
 from .session import Session, Sessions
 
 HERE = Path(__file__).parent
@@ -45,10 +45,11 @@ HEADERS = {
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 }
 NAV = {
-    "facility": [("/reception", "受付"), ("/reception/today", "本日の受付一覧"), ("/calendar", "制度カレンダー")],
-    "insurer": [("/insurer", "保険者画面"), ("/calendar", "制度カレンダー")],
+    "facility": [("/reception", "受付"), ("/reception/today", "本日の受付一覧"), ("/stats", "統計"), ("/calendar", "制度カレンダー")],
+    "insurer": [("/insurer", "保険者画面"), ("/stats", "統計"), ("/calendar", "制度カレンダー")],
+    "analyst": [("/stats", "統計"), ("/stats/whatif", "政策シミュレーション"), ("/calendar", "制度カレンダー")],
 }
-HOME = {"facility": "/reception", "insurer": "/insurer"}
+HOME = {"facility": "/reception", "insurer": "/insurer", "analyst": "/stats", "reviewer": "/calendar"}
 FORM_DEFAULTS = {"loss": {"loss.loss_reason": "99"}}
 
 
@@ -109,6 +110,8 @@ def router(registry: Registry) -> APIRouter:
     # ------------------------------------------------------------ plumbing
 
     def who_label(p: Principal) -> str:
+        if p.role in ("analyst", "reviewer"):
+            return p.label or labels.ROLE[p.role]
         if p.role == "facility":
             fac = registry.facility(p.subject) or {}
             return f"{fac.get('name', '')}（{p.subject}）"
@@ -276,6 +279,8 @@ def router(registry: Registry) -> APIRouter:
         if row is None:
             return page_error(request, s, 404, "受付の記録が見つかりません", "この施設のその日の受付に、指定の記録はありません。", back="/reception/today")
         decision = json.loads(row["decision"]) | {"visit_id": row["id"]}
+        if decision.get("simulated"):  # `onshi simulate` keeps the decision without its explanation and citations
+            decision = {"explanation": display.SIMULATED_EXPLANATION, "citations": [], **decision}
         return s, decision, display.visit_from_row(row, registry.repertoire)
 
     @r.get("/reception/visits/{day}/{visit_id}")
@@ -392,6 +397,10 @@ def router(registry: Registry) -> APIRouter:
             day_text=date if errors else day.isoformat(),
             rules=display.policy_calendar(policy, day), milestones=display.milestones(policy),
         )
+
+    # ------------------------------------------------------------ 統計, 政策シミュレーション (stats_pages.py)
+
+    stats_pages.install(r, registry=registry, render=render, signed_in=signed_in, page_error=page_error, who_label=who_label)
 
     # ------------------------------------------------------------ static files
 
