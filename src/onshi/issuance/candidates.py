@@ -5,16 +5,17 @@ registry and never misses one (tests/test_issuance_run.py compares with deciding
 A member (qualification) the insurer knows on D (notified by then) is a candidate when:
 - **events**: an event recorded since the last run (or dated since: a 75th-birthday 後期
   enrolment entered ahead falls due later, R-I6b) — R-I4a, R-I4b, R-I5;
+- **registration**: a registration notice not sent yet — it waits for a usable card (R-I5);
 - **renewal**: the current certificate, お知らせ or old card ends inside the renewal window of
   D (R-I6a 3), or a certificate not ended yet ends there behind a later お知らせ (3b), and the
   member still belongs the day after;
 - **end**: the qualification's last day is set and a document runs past it (R-I7c);
-- **application**: one not decided yet, or a granted card_lost / card_renewal one that ends
-  when the card works again (R-I3f, R-I7d);
+- **application**: every member who applied (R-I3f: the decision on it is kept current; R-I7d:
+  a card_lost / card_renewal certificate ends when the card works again);
 - **standing**: covered on D, no certificate valid on D, and possibly certificate-eligible:
   no card that works on D and for a while after (R-I3a–d), no My Number (R-I3a), the
-  insurer's DV flag (R-I3e), 後期 and old enough for the automatic certificate (R-I3g), an
-  application (R-I3f), or an insurer that sends a certificate to all (R-I3h).
+  insurer's DV flag (R-I3e), 後期 and old enough for the automatic certificate (R-I3g), or an
+  insurer that sends a certificate to all (R-I3h) — applicants are candidates already.
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ def candidate_parts(day: dt.date, insurers: list[str] | None, last_run: dt.date 
     if last_run is not None:
         events = events.where(or_(e.c.recorded >= last_run, and_(e.c.kind == "acquisition", e.c.date >= last_run)))
 
+    # R-I5: a registration notice not sent yet (it waits for a usable card)
+    sent = exists().where(d.c.qualification_id == e.c.qualification_id, d.c.kind == "registration_notice", d.c.issued >= e.c.date)
+    registration = (select(e.c.qualification_id).select_from(e.join(q, q.c.id == e.c.qualification_id))
+                    .where(mine(e.c.insurer_number), e.c.kind == "registration_done", e.c.recorded <= day, or_(q.c.end.is_(None), q.c.end >= day), ~sent))
+
     # renewal: the current document ends in the window (R-I6a 3), or a certificate still valid ends
     # there behind a later お知らせ (3b; once it has ended, `standing` finds the member); the member
     # still belongs the day after
@@ -107,9 +113,8 @@ def candidate_parts(day: dt.date, insurers: list[str] | None, last_run: dt.date 
             d.c.qualification_id == q.c.id, d.c.kind.in_(RENEWABLE_KINDS), d.c.issued <= day, or_(d.c.expires.is_(None), d.c.expires > q.c.end)))
     )
 
-    # applications not decided yet, and granted card_lost / card_renewal ones (R-I7d)
-    applications = select(a.c.qualification_id).where(mine(a.c.insurer_number), a.c.date <= day, or_(
-        a.c.decision.is_(None), and_(a.c.reason.in_(("card_lost", "card_renewal")), a.c.decision == "granted")))
+    # applications (R-I3f, R-I7d): few, and their decision is kept current
+    applications = select(a.c.qualification_id).where(mine(a.c.insurer_number), a.c.date <= day)
 
     # standing: covered, no certificate on D, possibly certificate-eligible
     # R-I3d: a certificate is due from the first day of the month the grace ends (less the lead): a
@@ -124,15 +129,14 @@ def candidate_parts(day: dt.date, insurers: list[str] | None, last_run: dt.date 
                            or_(d.c.expires.is_(None), d.c.expires >= day))
     cutoff = kouki_cutoff(day, rules)
     kouki = and_(insurer.c.kind == "kouki", person.c.birth_date <= cutoff) if cutoff is not None else false()
-    applied = exists().where(a.c.qualification_id == q.c.id, a.c.date <= day)
     to_all = q.c.insurer_number.in_(certificate_to_all) if certificate_to_all else false()
     standing = (
         select(q.c.id).select_from(q.join(person, person.c.id == q.c.person_id).join(insurer, insurer.c.number == q.c.insurer_number))
         .where(mine(q.c.insurer_number), known, q.c.start <= day, or_(q.c.end.is_(None), q.c.end >= day), ~holds,
-               or_(~works, person.c.my_number_hash.is_(None), dv_flag_of(q.c.insurer_number, q.c.person_id), kouki, applied, to_all))
+               or_(~works, person.c.my_number_hash.is_(None), dv_flag_of(q.c.insurer_number, q.c.person_id), kouki, to_all))
     )
 
-    return {"events": events, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
+    return {"events": events, "registration": registration, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
 
 
 def all_ids(conn: Connection, day: dt.date, insurers: list[str] | None) -> list[int]:
