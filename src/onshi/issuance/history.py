@@ -2,7 +2,7 @@
 if the rules of ISSUANCE.md had run since 2024-12-02 — because they did. After a generator has
 loaded people, qualifications, cards, the old 保険証, the FY2024 お知らせ and the facts the runs
 react to (member events, applications, returned cards, each insurer's options), `run_history`
-plays the real run (`run_issuance`, every insurer) on each past run day, the registry read as
+plays the real run (`run_issuance`, every insurer) on each past run day (the 1st and 15th of each month, and today), the registry read as
 it stood that day (issuance/store.py). The 後期 members then hold the certificates of
 2025-08-01 … 2026-07-31 (R-T3) and from 2026-08 a certificate or an お知らせ per the split
 (R-I3g, R-I4c); employee members who had no usable card on 2025-12-02 hold a certificate…
@@ -22,14 +22,17 @@ from .run import RunResult, run_issuance
 HISTORY_START = dt.date(2024, 12, 2)  # the first day no old 保険証 is issued (A6): certificates and お知らせ from then on
 
 
-def run_days(today: dt.date, start: dt.date = HISTORY_START, day_of_month: int = 1) -> list[dt.date]:
-    """The history's run days: `start`, then the `day_of_month` of every month, through `today`
-    (insurers mail monthly; the renewal window and R-I6b count from the first of a month)."""
+def run_days(today: dt.date, start: dt.date = HISTORY_START, days_of_month: tuple[int, ...] = (1, 15)) -> list[dt.date]:
+    """The history's run days: `start`, then the `days_of_month` of every month, and `today`
+    (insurers mail twice a month here; the renewal window and R-I6b count from the first of a
+    month; the last run brings the population up to today)."""
     days = [start] if start <= today else []
-    month = add_months(start.replace(day=1), 1)
-    while month.replace(day=day_of_month) <= today:
-        days.append(month.replace(day=day_of_month))
+    month = start.replace(day=1)
+    while month <= today:
+        days += [month.replace(day=n) for n in days_of_month if start < month.replace(day=n) <= today]
         month = add_months(month, 1)
+    if days and days[-1] < today:
+        days.append(today)
     return days
 
 
