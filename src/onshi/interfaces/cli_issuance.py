@@ -76,6 +76,7 @@ def run(
     pdf: Annotated[Optional[Path], typer.Option("--pdf", help="write the run's documents here as PDFs (postal-code order, 5,000 pages a file)")] = None,
     everyone: Annotated[bool, typer.Option("--all", help="decide every member, not only the candidates the SQL selects (a check)")] = False,
     batch: Annotated[int, typer.Option(help="members read, decided and committed at a time")] = 5000,
+    workers: Annotated[int, typer.Option(help="PostgreSQL: processes deciding batches side by side")] = 1,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="also write the result as JSON to this file")] = None,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
@@ -83,7 +84,6 @@ def run(
     """Run the insurer issuance on the registry: decide every member the rules send or end
     something for on day D, record what is sent (idempotent: a rerun the same day sends
     nothing; a killed run resumes where it stopped), and print a summary by kind and rule."""
-    import datetime as dt
     import sys
 
     from .. import config
@@ -100,7 +100,7 @@ def run(
     with _bar(sys.stderr.isatty()) as bar:
         task = bar.add_task(f"issuance {day.isoformat()} {number or 'all insurers'}", total=None)
         progress = Progress(total=lambda n: bar.update(task, total=n), advance=lambda k: bar.advance(task, k))
-        result = guard(lambda: run_issuance(engine, day, number, origin="cli", batch=batch, progress=progress, everyone=everyone))
+        result = guard(lambda: run_issuance(engine, day, number, origin="cli", batch=batch, progress=progress, everyone=everyone, workers=workers))
     printed = None
     if pdf is not None:
         from ..issuance.documents import write_run_pdfs

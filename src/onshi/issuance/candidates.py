@@ -12,15 +12,24 @@ A member (qualification) the insurer knows on D (notified by then) is a candidat
 - **end**: the qualification's last day is set and a document runs past it (R-I7c);
 - **application**: every member who applied (R-I3f: the decision on it is kept current; R-I7d:
   a card_lost / card_renewal certificate ends when the card works again);
-- **standing**: covered on D, no certificate valid on D, and possibly certificate-eligible:
-  no card that works on D and for a while after (R-I3a–d), no My Number (R-I3a), the
-  insurer's DV flag (R-I3e), 後期 and old enough for the automatic certificate (R-I3g), or an
-  insurer that sends a certificate to all (R-I3h) — applicants are candidates already.
+- **standing**: covered on D, no certificate valid on D, and possibly certificate-eligible. On
+  a scope's first run: no card that works on D (R-I3a–d), no My Number (R-I3a), the insurer's
+  DV flag (R-I3e), 後期 and old enough for the automatic certificate (R-I3g), or an insurer
+  that sends a certificate to all (R-I3h). On later runs only what can have changed since the
+  last one: a certificate that ended, a card that changed (issued, registered, replaced,
+  returned, cancelled, or past the line of R-I3d), the 後期 age reached, an insurer that began
+  sending to all, a member who joined; a DV flag set is an event, applicants are candidates.
+
+Since the last run, events and renewals are looked for by date too, so that a run decides
+the day's changes, not the registry (indexes on the dates: `ix_member_event_recorded`,
+`ix_document_expires`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, exists, false, func, literal, or_, select, union
 
@@ -55,57 +64,95 @@ def kouki_cutoff(day: dt.date, rules: IssuanceRules) -> dt.date | None:
     return anniversary(on, -age) if (on.month, on.day) != (2, 29) else dt.date(on.year - age, 3, 1)
 
 
-def candidate_ids(conn: Connection, day: dt.date, insurers: list[str] | None, last_run: dt.date | None, rules: IssuanceRules,
-                  certificate_to_all: list[str]) -> list[int]:
-    """The qualification ids a run on `day` decides (insurers: None = every insurer): one statement."""
-    parts = candidate_parts(day, insurers, last_run, rules, certificate_to_all)
+@dataclass(frozen=True)
+class Selection:
+    """What a run on `day` selects by: its rules, the scope, and the last run's day and rules
+    (None: no run yet — everything is looked at once)."""
+
+    day: dt.date
+    rules: IssuanceRules
+    insurers: list[str] | None = None  # None: every insurer
+    last: dt.date | None = None
+    last_rules: IssuanceRules | None = None
+    to_all: tuple[str, ...] = ()  # insurers sending a certificate to every member (R-I3h)
+    to_all_since: tuple[str, ...] = ()  # …of them, those whose settings changed since the last run
+
+
+def grace_due_line(day: dt.date, rules: IssuanceRules) -> dt.date:
+    """R-I3d: a card expiring before this day is due for a certificate on `day` (the first day
+    of the month its grace ends, less the lead)."""
+    return add_months(day.replace(day=1), rules.grace_lead_months + 1 - rules.grace_months)
+
+
+def candidate_ids(conn: Connection, sel: Selection) -> list[int]:
+    """The qualification ids a run decides: one statement."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")  # a large plan compiles for longer than it runs
     q = qualification
-    everything = union(*parts.values()).subquery()
-    known = or_(q.c.notified.is_(None), q.c.notified <= day)
+    everything = union(*candidate_parts(sel).values()).subquery()
+    known = or_(q.c.notified.is_(None), q.c.notified <= sel.day)
     ids = select(everything.c[0]).select_from(everything.join(q, q.c.id == everything.c[0])).where(known).order_by(everything.c[0])
     return [row[0] for row in conn.execute(ids)]
 
 
-def candidate_counts(conn: Connection, day: dt.date, insurers: list[str] | None, last_run: dt.date | None, rules: IssuanceRules,
-                     certificate_to_all: list[str]) -> dict[str, int]:
+def candidate_counts(conn: Connection, sel: Selection) -> dict[str, int]:
     """How many members each reason selects (they overlap): to explain a run's size."""
-    parts = candidate_parts(day, insurers, last_run, rules, certificate_to_all)
-    return {name: conn.execute(select(func.count()).select_from(part.subquery())).scalar_one() for name, part in parts.items()}
+    return {name: conn.execute(select(func.count()).select_from(part.subquery())).scalar_one() for name, part in candidate_parts(sel).items()}
 
 
-def candidate_parts(day: dt.date, insurers: list[str] | None, last_run: dt.date | None, rules: IssuanceRules,
-                    certificate_to_all: list[str]) -> dict:
-    """The selects of each reason, by name."""
+def candidate_parts(sel: Selection) -> dict:
+    """The select of each reason, by name."""
     q, d, d2, c, a, e = qualification, document.alias("d"), document.alias("d2"), card, certificate_application, member_event
+    day, last, rules = sel.day, sel.last, sel.rules
 
     def mine(column):  # noqa: ANN001, ANN202
-        return column.in_(insurers) if insurers is not None else literal(True)
+        return column.in_(sel.insurers) if sel.insurers is not None else literal(True)
+
+    def between(column):  # noqa: ANN001, ANN202 — on a day since the last run
+        return and_(column >= last, column <= day)
 
     known = or_(q.c.notified.is_(None), q.c.notified <= day)
+    covered = and_(q.c.start <= day, or_(q.c.end.is_(None), q.c.end >= day))
     first_day = func.coalesce(d.c.valid_from, d.c.issued)
+
+    # a card changed since the last run: issued, registered, replaced, returned, cancelled, or its
+    # expiry crossed the line of R-I3d (either way: the grace grew on 2025-12-02)
+    if last is not None:
+        lines = sorted((grace_due_line(last, sel.last_rules or rules), grace_due_line(day, rules)))
+        changed_cards = (select(c.c.person_id).where(c.c.issued <= day, or_(
+            between(c.c.issued), between(c.c.insurance_registered), between(c.c.revoked), between(c.c.returned),
+            between(c.c.registration_cancelled), and_(c.c.cert_expires >= lines[0], c.c.cert_expires < lines[1]),
+            and_(c.c.card_expires >= lines[0], c.c.card_expires < lines[1]))).subquery())
+        card_changed = q.c.person_id.in_(select(changed_cards.c.person_id))
 
     # events recorded since the last run, or falling due since then
     events = select(e.c.qualification_id).where(mine(e.c.insurer_number), e.c.recorded <= day, e.c.kind != "loss")  # losses: `end`
-    if last_run is not None:
-        events = events.where(or_(e.c.recorded >= last_run, and_(e.c.kind == "acquisition", e.c.date >= last_run)))
+    if last is not None:
+        events = events.where(or_(e.c.recorded >= last, and_(e.c.kind == "acquisition", e.c.date >= last)))
 
-    # R-I5: a registration notice not sent yet (it waits for a usable card)
+    # R-I5: a registration notice not sent yet, once the member's card may work
     sent = exists().where(d.c.qualification_id == e.c.qualification_id, d.c.kind == "registration_notice", d.c.issued >= e.c.date)
     registration = (select(e.c.qualification_id).select_from(e.join(q, q.c.id == e.c.qualification_id))
                     .where(mine(e.c.insurer_number), e.c.kind == "registration_done", e.c.recorded <= day, or_(q.c.end.is_(None), q.c.end >= day), ~sent))
+    if last is not None:
+        registration = registration.where(card_changed)
 
     # renewal: the current document ends in the window (R-I6a 3), or a certificate still valid ends
     # there behind a later お知らせ (3b; once it has ended, `standing` finds the member); the member
-    # still belongs the day after
+    # still belongs the day after. Since the last run: what entered the window since (a month early).
     first2 = func.coalesce(d2.c.valid_from, d2.c.issued)
     later = exists().where(d2.c.qualification_id == d.c.qualification_id, d2.c.kind.in_(RENEWABLE_KINDS), d2.c.issued <= day,
                            first2 > first_day, or_(d2.c.expires.is_(None), d2.c.expires >= first2))
-    renewal = (
-        select(d.c.qualification_id).select_from(d.join(q, q.c.id == d.c.qualification_id))
-        .where(mine(q.c.insurer_number), known, d.c.kind.in_(RENEWABLE_KINDS), d.c.issued <= day, d.c.expires.is_not(None),
-               d.c.expires <= renewal_horizon(day, rules), or_(q.c.end.is_(None), q.c.end > d.c.expires),
-               or_(~later, and_(d.c.kind.in_(CERTIFICATE_KINDS), d.c.expires >= day)))
-    )
+    outlasted = exists().where(d2.c.qualification_id == d.c.qualification_id, d2.c.id != d.c.id, d2.c.kind.in_(CERTIFICATE_KINDS),
+                               d2.c.issued <= day, or_(d2.c.expires.is_(None), d2.c.expires > d.c.expires), or_(d2.c.expires.is_(None), d2.c.expires >= first2))
+    window = [d.c.expires <= renewal_horizon(day, rules)]
+    if last is not None:
+        window.append(d.c.expires >= add_months(last.replace(day=1), -1))
+    ending = (select(d.c.qualification_id, d.c.expires).where(d.c.kind.in_(RENEWABLE_KINDS), d.c.issued <= day, *window,
+                                                              or_(~later, and_(d.c.kind.in_(CERTIFICATE_KINDS), d.c.expires >= day, ~outlasted)))
+              .subquery())
+    renewal = (select(q.c.id).select_from(q.join(ending, ending.c.qualification_id == q.c.id))
+               .where(mine(q.c.insurer_number), known, or_(q.c.end.is_(None), q.c.end > ending.c.expires)))
 
     # R-I7c: documents running past a known last day
     past_end = (
@@ -116,27 +163,52 @@ def candidate_parts(day: dt.date, insurers: list[str] | None, last_run: dt.date 
     # applications (R-I3f, R-I7d): few, and their decision is kept current
     applications = select(a.c.qualification_id).where(mine(a.c.insurer_number), a.c.date <= day)
 
-    # standing: covered, no certificate on D, possibly certificate-eligible
-    # R-I3d: a certificate is due from the first day of the month the grace ends (less the lead): a
-    # card expiring before this day is due on D
-    lead = add_months(day.replace(day=1), rules.grace_lead_months + 1 - rules.grace_months)
-    works = exists().where(
-        c.c.person_id == q.c.person_id, c.c.issued <= day, or_(c.c.revoked.is_(None), c.c.revoked > day),
-        c.c.insurance_registered <= day, or_(c.c.registration_cancelled.is_(None), c.c.registration_cancelled > day),
-        or_(c.c.returned.is_(None), c.c.returned > day), c.c.cert_expires >= lead, c.c.card_expires >= lead,
-    )
+    # standing: covered, no certificate on D, and possibly certificate-eligible — on the first run
+    # looked for among everyone; later among those whose certificate ended, whose card changed,
+    # who reached the 後期 age, whose insurer began sending to all, or who joined since (R-I3a–h)
     holds = exists().where(d.c.qualification_id == q.c.id, d.c.kind.in_(CERTIFICATE_KINDS), d.c.issued <= day, first_day <= day,
                            or_(d.c.expires.is_(None), d.c.expires >= day))
     cutoff = kouki_cutoff(day, rules)
-    kouki = and_(insurer.c.kind == "kouki", person.c.birth_date <= cutoff) if cutoff is not None else false()
-    to_all = q.c.insurer_number.in_(certificate_to_all) if certificate_to_all else false()
-    standing = (
-        select(q.c.id).select_from(q.join(person, person.c.id == q.c.person_id).join(insurer, insurer.c.number == q.c.insurer_number))
-        .where(mine(q.c.insurer_number), known, q.c.start <= day, or_(q.c.end.is_(None), q.c.end >= day), ~holds,
-               or_(~works, person.c.my_number_hash.is_(None), dv_flag_of(q.c.insurer_number, q.c.person_id), kouki, to_all))
-    )
+    joins = q.join(person, person.c.id == q.c.person_id).join(insurer, insurer.c.number == q.c.insurer_number)
+    if last is None:  # looked for among everyone
+        line = grace_due_line(day, rules)
+        works = exists().where(
+            c.c.person_id == q.c.person_id, c.c.issued <= day, or_(c.c.revoked.is_(None), c.c.revoked > day),
+            c.c.insurance_registered <= day, or_(c.c.registration_cancelled.is_(None), c.c.registration_cancelled > day),
+            or_(c.c.returned.is_(None), c.c.returned > day), c.c.cert_expires >= line, c.c.card_expires >= line,
+        )
+        kouki = and_(insurer.c.kind == "kouki", person.c.birth_date <= cutoff) if cutoff is not None else false()
+        to_all = q.c.insurer_number.in_(sel.to_all) if sel.to_all else false()
+        reasons = or_(~works, person.c.my_number_hash.is_(None), dv_flag_of(q.c.insurer_number, q.c.person_id), kouki, to_all)
+        standing = select(q.c.id).select_from(joins).where(mine(q.c.insurer_number), known, covered, ~holds, reasons)
+    else:  # driven by the few members something happened to (each a scan by date), then checked
+        changed = [
+            select(d.c.qualification_id.label("id")).where(d.c.kind.in_(CERTIFICATE_KINDS), d.c.expires >= last - ONE_DAY, d.c.expires < day),
+            select(q.c.id).where(card_changed),
+            select(q.c.id).where(or_(q.c.start >= last, q.c.notified >= last)),
+        ]
+        aged = _kouki_reached(kouki_cutoff(last, sel.last_rules or rules), cutoff)
+        if aged is not None:
+            changed.append(select(q.c.id).select_from(joins).where(insurer.c.kind == "kouki", aged(person.c.birth_date)))
+        if sel.to_all_since:
+            changed.append(select(q.c.id).where(q.c.insurer_number.in_(sel.to_all_since)))
+        who = union(*changed).subquery()
+        standing = (select(q.c.id).select_from(q.join(who, who.c.id == q.c.id))
+                    .where(mine(q.c.insurer_number), known, covered, ~holds))
 
     return {"events": events, "registration": registration, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
+
+
+def _kouki_reached(before: dt.date | None, now: dt.date | None):  # noqa: ANN202
+    """R-I3g: who became old enough for the automatic certificate between two runs (a birth-date
+    condition), None for no one."""
+    if now is None or (before is not None and before >= now):
+        return None
+    if before is None:
+        return lambda birth: birth <= now if now != dt.date.max else literal(True)
+    if now == dt.date.max:
+        return lambda birth: birth > before
+    return lambda birth: and_(birth > before, birth <= now)
 
 
 def all_ids(conn: Connection, day: dt.date, insurers: list[str] | None) -> list[int]:

@@ -22,6 +22,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
@@ -31,7 +32,7 @@ from ..domain.errors import Conflict, InputError, NotFound
 from ..policy import Policy, load_policy
 from ..registry import db
 from ..registry.schema import insurer, issuance_run
-from .candidates import all_ids, candidate_ids
+from .candidates import Selection, all_ids, candidate_ids
 from .engine import IssuanceEngine
 from .settings import Settings, read_settings
 from .store import StaleBatch, Tally, load_members, record
@@ -55,6 +56,7 @@ class RunResult:
     error: str | None = None
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    phases: dict[str, float] | None = None  # seconds of this process's attempt: select, read, decide, record
 
     def to_json(self) -> dict:
         return {
@@ -63,6 +65,7 @@ class RunResult:
             "started_at": self.started_at.isoformat() if self.started_at else None,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "summary": self.tally.to_json(), "warnings": self.tally.warnings,
+            **({"phases": {k: round(v, 3) for k, v in self.phases.items()}} if self.phases else {}),
         }
 
 
@@ -106,12 +109,19 @@ def last_done(conn: Connection, scope: str) -> dt.date | None:
     return conn.execute(select(func.max(issuance_run.c.run_date)).where(issuance_run.c.scope.in_(scopes), issuance_run.c.status == "done")).scalar()
 
 
-def start_run(engine: Engine, day: dt.date, insurer_number: str | None = None, *, origin: str = "cli", request_id: str | None = None) -> tuple[int, bool]:
-    """Open a run (or take over the killed run of the same scope and day): (run id, resumed).
-    A live run of the scope is a Conflict; a day before the scope's last run is refused."""
+class Started(NamedTuple):
+    id: int
+    resumed: bool = False  # a killed run of the same scope and day taken over
+    replayed: bool = False  # the request id was already used for this run
+
+
+def start_run(engine: Engine, day: dt.date, insurer_number: str | None = None, *, origin: str = "cli", request_id: str | None = None) -> Started:
+    """Open a run (or take over the killed run of the same scope and day; or, for a request id
+    used before, answer its run). A live run of the scope is a Conflict; a day before the
+    scope's last run is refused."""
     scope = _scope(insurer_number)
 
-    def attempt() -> tuple[int, bool]:
+    def attempt() -> Started:
         with db.write_transaction(engine) as conn:
             if insurer_number is not None and conn.execute(select(insurer.c.number).where(insurer.c.number == insurer_number)).first() is None:
                 raise NotFound("insurer_number", f"unknown insurer {insurer_number}")
@@ -121,7 +131,7 @@ def start_run(engine: Engine, day: dt.date, insurer_number: str | None = None, *
                 if replay is not None:
                     if replay.run_date != day:
                         raise Conflict("request_id", f"'{request_id}' was already used for the run of {replay.run_date.isoformat()}")
-                    return replay.id, False
+                    return Started(replay.id, replayed=True)
             now = config.now()
             live = conn.execute(select(issuance_run).where(issuance_run.c.scope == scope, issuance_run.c.status == "running")).mappings().first()
             if live is not None:
@@ -129,7 +139,7 @@ def start_run(engine: Engine, day: dt.date, insurer_number: str | None = None, *
                     raise Conflict("date", f"run {live['id']} of {scope} for {live['run_date'].isoformat()} is in progress")
                 if live["run_date"] == day and request_id is None:
                     conn.execute(update(issuance_run).where(issuance_run.c.id == live["id"]).values(owner=_owner(), heartbeat_at=now))
-                    return live["id"], True  # resume the killed run
+                    return Started(live["id"], resumed=True)  # resume the killed run
                 conn.execute(update(issuance_run).where(issuance_run.c.id == live["id"]).values(
                     status="failed", finished_at=now, error="interrupted (its process ended); what it committed stays recorded"))
             last = last_done(conn, scope)
@@ -139,7 +149,7 @@ def start_run(engine: Engine, day: dt.date, insurer_number: str | None = None, *
                 scope=scope, run_date=day, status="running", origin=origin, request_id=request_id, owner=_owner(), started_at=now,
                 heartbeat_at=now, summary="{}", warnings="[]",
             ).returning(issuance_run.c.id)).scalar_one()
-            return run_id, False
+            return Started(run_id)
 
     try:
         return db.retrying(attempt, attempts=5)
@@ -160,11 +170,13 @@ def read_run(conn: Connection, run_id: int) -> RunResult | None:
 
 
 def execute_run(engine: Engine, run_id: int, *, policy: Policy | None = None, batch: int = BATCH, progress: Progress | None = None,
-                everyone: bool = False) -> RunResult:
+                everyone: bool = False, workers: int = 1) -> RunResult:
     """Decide and record a started run, batch by batch; `everyone` decides every member the
-    insurers know instead of the SQL candidates (a check of the selection)."""
+    insurers know instead of the SQL candidates (a check of the selection); `workers` > 1 on
+    PostgreSQL: batches in that many processes (each batch still one transaction)."""
     progress = progress or Progress()
     began = time.perf_counter()
+    phases = {"select": 0.0, "read": 0.0, "decide": 0.0, "record": 0.0}
     with engine.connect() as conn:
         run = conn.execute(select(issuance_run).where(issuance_run.c.id == run_id)).mappings().one()
     day, scope = run["run_date"], run["scope"]
@@ -174,15 +186,20 @@ def execute_run(engine: Engine, run_id: int, *, policy: Policy | None = None, ba
         with engine.connect() as conn:
             settings = read_settings(conn, insurers)
             last = last_done(conn, scope)
-            rules = engine_.rules(day)
-            to_all = [n for n, s in settings.items() if engine_.options(s.insurer, day).certificate_to_all]
-            ids = all_ids(conn, day, insurers) if everyone else candidate_ids(conn, day, insurers, last, rules, to_all)
+            to_all = tuple(n for n, s in settings.items() if engine_.options(s.insurer, day).certificate_to_all)
+            since = tuple(n for n in to_all if last is None or settings[n].updated is None or settings[n].updated >= last)
+            selection = Selection(day, engine_.rules(day), insurers, last, engine_.rules(last) if last else None, to_all, since)
+            ids = all_ids(conn, day, insurers) if everyone else candidate_ids(conn, selection)
+        phases["select"] = time.perf_counter() - began
         insurer_objects = {n: s.insurer for n, s in settings.items()}
         progress.total(len(ids))
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
-            _retrying(lambda: _batch(engine, run_id, day, chunk, engine_, insurer_objects, settings, len(ids)))
-            progress.advance(len(chunk))
+        chunks = [ids[start:start + batch] for start in range(0, len(ids), batch)]
+        if workers > 1 and len(chunks) >= 2 * workers and engine.dialect.name == "postgresql" and policy is None:
+            _in_processes(engine, run_id, day, chunks, workers, insurer_objects, settings, len(ids), phases, progress)
+        else:
+            for chunk in chunks:
+                _retrying(lambda: _batch(engine, run_id, day, chunk, engine_, insurer_objects, settings, len(ids), phases))
+                progress.advance(len(chunk))
         with db.write_transaction(engine) as conn:
             conn.execute(update(issuance_run).where(issuance_run.c.id == run_id).values(
                 status="done", finished_at=config.now(), heartbeat_at=config.now(), candidates=len(ids)))
@@ -191,20 +208,27 @@ def execute_run(engine: Engine, run_id: int, *, policy: Policy | None = None, ba
             conn.execute(update(issuance_run).where(issuance_run.c.id == run_id, issuance_run.c.status == "running").values(
                 status="failed", finished_at=config.now(), error=f"{type(exc).__name__}: {exc}"[:2000]))
         raise
-    return _result(engine, run_id, began, len(ids))
+    result = _result(engine, run_id, began, len(ids))
+    result.phases = phases
+    return result
 
 
 def _batch(engine: Engine, run_id: int, day: dt.date, ids: list[int], engine_: IssuanceEngine, insurers: dict, settings: dict[str, Settings],
-           candidates: int) -> None:
+           candidates: int, phases: dict[str, float]) -> None:
     """One batch: read, decide, record and commit with the run's summary (retried whole when a
     concurrent write conflicts: the retry reads what the other one committed)."""
+    t0 = time.perf_counter()
     with engine.connect() as conn:
         loaded = load_members(conn, ids, day)
+    t1 = time.perf_counter()
     decisions = engine_.decide_many(loaded.members, insurers, day, insurer_of=loaded.insurer_of)
-    with db.write_transaction(engine) as conn:
+    t2 = time.perf_counter()
+    phases["read"] += t1 - t0
+    phases["decide"] += t2 - t1
+    with _batch_transaction(engine) as conn:
         tally = record(conn, run_id, loaded, decisions, settings)
         row = conn.execute(select(issuance_run.c.summary, issuance_run.c.warnings, issuance_run.c.status)
-                           .where(issuance_run.c.id == run_id)).one()
+                           .where(issuance_run.c.id == run_id).with_for_update()).one()  # another worker's batch waits here
         if row.status != "running":
             raise Conflict("run", f"run {run_id} is {row.status}")
         total = Tally.from_json(json.loads(row.summary or "{}"), json.loads(row.warnings or "[]"))
@@ -212,6 +236,44 @@ def _batch(engine: Engine, run_id: int, day: dt.date, ids: list[int], engine_: I
         conn.execute(update(issuance_run).where(issuance_run.c.id == run_id).values(
             summary=json.dumps(total.to_json(), ensure_ascii=False), warnings=json.dumps(total.warnings, ensure_ascii=False),
             heartbeat_at=config.now(), candidates=candidates))
+    phases["record"] += time.perf_counter() - t2
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(url: str, insurers: dict, settings: dict) -> None:
+    _WORKER.update(engine=db.make_engine(url, pool_size=1, max_overflow=0), decider=IssuanceEngine(load_policy()), insurers=insurers, settings=settings)
+
+
+def _worker_batch(run_id: int, day: dt.date, ids: list[int], candidates: int) -> dict[str, float]:
+    phases = {"read": 0.0, "decide": 0.0, "record": 0.0}
+    w = _WORKER
+    _retrying(lambda: _batch(w["engine"], run_id, day, ids, w["decider"], w["insurers"], w["settings"], candidates, phases))
+    return phases
+
+
+def _in_processes(engine: Engine, run_id: int, day: dt.date, chunks: list[list[int]], workers: int, insurers: dict, settings: dict,
+                  candidates: int, phases: dict[str, float], progress: Progress) -> None:
+    """The batches in `workers` processes (spawned: no state shared but the database). A worker
+    that dies leaves its batch uncommitted: the run fails and is resumed like a killed one."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(url, insurers, settings)) as pool:
+        futures = {pool.submit(_worker_batch, run_id, day, chunk, candidates): len(chunk) for chunk in chunks}
+        for future in as_completed(futures):
+            for name, seconds in future.result().items():
+                phases[name] += seconds / workers  # wall time, shared by the workers
+            progress.advance(futures[future])
+
+
+def _batch_transaction(engine: Engine):  # noqa: ANN202
+    """A batch's writes: READ COMMITTED on PostgreSQL — the unique index and the locked re-read of
+    the documents it ends (store.record) stand against a concurrent run, SERIALIZABLE would only
+    add conflicts with the registry's other writers —, BEGIN IMMEDIATE on SQLite."""
+    return engine.begin() if engine.dialect.name == "postgresql" else db.write_transaction(engine)
 
 
 def _retrying(work: Callable[[], None], attempts: int = 8) -> None:
@@ -234,11 +296,11 @@ def _result(engine: Engine, run_id: int, began: float, candidates: int) -> RunRe
 
 
 def run_issuance(engine: Engine, day: dt.date, insurer_number: str | None = None, *, origin: str = "cli", policy: Policy | None = None,
-                 batch: int = BATCH, progress: Progress | None = None, everyone: bool = False) -> RunResult:
+                 batch: int = BATCH, progress: Progress | None = None, everyone: bool = False, workers: int = 1) -> RunResult:
     """Start (or resume) the run of `insurer_number` (None: every insurer) for `day` and finish it."""
-    run_id, resumed = start_run(engine, day, insurer_number, origin=origin)
-    result = execute_run(engine, run_id, policy=policy, batch=batch, progress=progress, everyone=everyone)
-    result.resumed = resumed
+    started = start_run(engine, day, insurer_number, origin=origin)
+    result = execute_run(engine, started.id, policy=policy, batch=batch, progress=progress, everyone=everyone, workers=workers)
+    result.resumed = started.resumed
     return result
 
 

@@ -60,6 +60,7 @@ class Settings:
     sender_postcode: str | None = None
     sender_address: str | None = None
     phone: str | None = None
+    updated: dt.date | None = None  # the day (JST) the settings were last written
 
     @property
     def insurer(self) -> Insurer:
@@ -87,12 +88,16 @@ def default_issuer_name(name: str, kind: str) -> str:
 
 
 _COLUMNS = (insurer.c.number, insurer.c.name, insurer.c.kind, issuance_setting.c.options, issuance_setting.c.certificate_form,
-            issuance_setting.c.issuer_name, issuance_setting.c.sender_postcode, issuance_setting.c.sender_address, issuance_setting.c.phone)
+            issuance_setting.c.issuer_name, issuance_setting.c.sender_postcode, issuance_setting.c.sender_address, issuance_setting.c.phone,
+            issuance_setting.c.updated_at)
 
 
 def _settings(row) -> Settings:  # noqa: ANN001
+    updated = row.updated_at
+    if updated is not None:
+        updated = (updated if updated.tzinfo else updated.replace(tzinfo=dt.timezone.utc)).astimezone(config.JST).date()
     return Settings(row.number, row.name, engine_kind(row.kind), InsurerOptions.model_validate(json.loads(row.options or "{}")),
-                    row.certificate_form or "card", row.issuer_name, row.sender_postcode, row.sender_address, row.phone)
+                    row.certificate_form or "card", row.issuer_name, row.sender_postcode, row.sender_address, row.phone, updated)
 
 
 def read_settings(conn: Connection, numbers: list[str] | None = None) -> dict[str, Settings]:

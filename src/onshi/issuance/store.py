@@ -18,7 +18,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import BigInteger, Connection, ColumnElement, any_, bindparam, insert, literal, select, update
+from sqlalchemy import BigInteger, Connection, ColumnElement, any_, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..registry.members import dv_flag_of
@@ -53,89 +53,103 @@ class Loaded:
 
 def load_members(conn: Connection, ids: list[int], day: dt.date) -> Loaded:
     """The members (qualification ids `ids`) as the registry stood on `day`: five queries."""
-    q, p = qualification, person
+    q, p, d, e, a = qualification, person, document, member_event, certificate_application
     rows = conn.execute(
         select(q.c.id, q.c.person_id, q.c.insurer_number, q.c.start, q.c.end, q.c.income, q.c.relation, p.c.birth_date,
-               p.c.my_number_hash.is_not(None).label("linked"), dv_flag_of(q.c.insurer_number, q.c.person_id).label("dv"))
-        .select_from(q.join(p, p.c.id == q.c.person_id))
-        .where(among(q.c.id, ids, conn))
-        .order_by(q.c.id)
+               p.c.my_number_hash.is_not(None), dv_flag_of(q.c.insurer_number, q.c.person_id))
+        .select_from(q.join(p, p.c.id == q.c.person_id)).where(among(q.c.id, ids, conn)).order_by(q.c.id)
     ).all()
-    persons = sorted({r.person_id for r in rows})
 
-    cards: dict[int, list] = defaultdict(list)
-    for c in conn.execute(select(card).where(among(card.c.person_id, persons, conn), card.c.issued <= day)).mappings():
-        cards[c["person_id"]].append(c)
+    cards: dict[int, list] = defaultdict(list)  # person → (issued, card_expires, cert_expires, registered, cancelled, returned, revoked)
+    for person_id, *c in conn.execute(
+        select(card.c.person_id, card.c.issued, card.c.card_expires, card.c.cert_expires, card.c.insurance_registered,
+               card.c.registration_cancelled, card.c.returned, card.c.revoked)
+        .where(among(card.c.person_id, sorted({r[1] for r in rows}), conn), card.c.issued <= day)
+    ):
+        cards[person_id].append(c)
 
     docs: dict[int, list[HeldDocument]] = defaultdict(list)
     expires: dict[str, dt.date | None] = {}
-    for d in conn.execute(
-        select(document.c.id, document.c.qualification_id, document.c.kind, document.c.issued, document.c.valid_from, document.c.expires)
-        .where(among(document.c.qualification_id, ids, conn), document.c.kind.in_(HELD_KINDS), document.c.issued <= day)
+    for doc_id, qid, kind, issued, valid_from, end in conn.execute(
+        select(d.c.id, d.c.qualification_id, d.c.kind, d.c.issued, d.c.valid_from, d.c.expires)
+        .where(among(d.c.qualification_id, ids, conn), d.c.kind.in_(HELD_KINDS), d.c.issued <= day)
     ):
-        doc_id = str(d.id)
-        kind = CERTIFICATE if d.kind == OLD_CARD else d.kind
-        first = None if kind == REGISTRATION_NOTICE else (d.valid_from or d.issued)
-        docs[d.qualification_id].append(HeldDocument(doc_id, kind, d.issued, first, None if kind == REGISTRATION_NOTICE else d.expires))
-        expires[doc_id] = d.expires
+        doc_id = str(doc_id)
+        expires[doc_id] = end
+        if kind == REGISTRATION_NOTICE:
+            docs[qid].append(HeldDocument(doc_id, kind, issued))
+        else:
+            docs[qid].append(HeldDocument(doc_id, CERTIFICATE if kind == OLD_CARD else kind, issued, valid_from or issued, end))
 
     events: dict[int, list[Event]] = defaultdict(list)
     losses: dict[int, list[dt.date]] = defaultdict(list)  # when each loss of the qualification was recorded
-    for e in conn.execute(select(member_event.c.qualification_id, member_event.c.kind, member_event.c.date, member_event.c.recorded)
-                          .where(among(member_event.c.qualification_id, ids, conn))):
-        if e.kind == "loss":
-            losses[e.qualification_id].append(e.recorded)
-        elif e.recorded <= day and e.kind in EVENT_KINDS:
-            events[e.qualification_id].append(Event(e.kind, e.date))
+    for qid, kind, date, recorded in conn.execute(select(e.c.qualification_id, e.c.kind, e.c.date, e.c.recorded).where(among(e.c.qualification_id, ids, conn))):
+        if kind == "loss":
+            losses[qid].append(recorded)
+        elif recorded <= day and kind in EVENT_KINDS:
+            events[qid].append(Event(kind, date))
 
-    applications: dict[int, tuple] = {}
-    for a in conn.execute(
-        select(certificate_application.c.id, certificate_application.c.qualification_id, certificate_application.c.date,
-               certificate_application.c.reason, certificate_application.c.decision)
-        .where(among(certificate_application.c.qualification_id, ids, conn), certificate_application.c.date <= day)
-        .order_by(certificate_application.c.date, certificate_application.c.id)
-    ):
-        applications[a.qualification_id] = a  # the latest counts
+    applications: dict[int, tuple] = {}  # the latest counts
+    for app in conn.execute(select(a.c.qualification_id, a.c.id, a.c.date, a.c.reason, a.c.decision)
+                            .where(among(a.c.qualification_id, ids, conn), a.c.date <= day).order_by(a.c.date, a.c.id)):
+        applications[app[0]] = app
 
     members, insurer_of, person_of, application_of = [], {}, {}, {}
-    for r in rows:
-        mid = str(r.id)
-        end = r.end
-        if end is not None and losses[r.id] and min(losses[r.id]) > day:
+    for qid, person_id, insurer_number, start, end, income, relation, birth, linked, dv in rows:
+        mid = str(qid)
+        if end is not None and qid in losses and min(losses[qid]) > day:
             end = None  # R-I7c: the last day was not known yet on that day
-        app = applications.get(r.id)
+        app = applications.get(qid)
         if app is not None:
-            application_of[mid] = (app.id, app.decision)
+            application_of[mid] = (app[1], app[4])
+        held = docs.get(qid)
         members.append(Member(
-            id=mid, birth_date=r.birth_date, qualification=Qualification(r.start, end, income=r.income or "general"),
-            card=card_on(cards.get(r.person_id, ()), day), my_number_linked=bool(r.linked), dv_flag=bool(r.dv),
-            application=Application(app.date, app.reason) if app is not None else None,
-            documents=tuple(sorted(docs.get(r.id, ()), key=lambda d: (d.issued, d.id))), events=tuple(events.get(r.id, ())),
-            relation=r.relation,
+            mid, birth, Qualification(start, end, income=income or "general"), card_on(cards.get(person_id, ()), day), bool(linked), bool(dv),
+            Application(app[2], app[3]) if app is not None else None,
+            tuple(sorted(held, key=lambda h: (h.issued, h.id))) if held else (), tuple(events.get(qid, ())), relation,
         ))
-        insurer_of[mid] = r.insurer_number
-        person_of[mid] = r.person_id
+        insurer_of[mid] = insurer_number
+        person_of[mid] = person_id
     return Loaded(day, members, insurer_of, person_of, expires, application_of)
 
 
 def card_on(rows, day: dt.date) -> Card | None:  # noqa: ANN001
     """The person's My Number card on `day` (the engine's `member.card`): the newest card issued
     by then and not yet replaced; else the newest returned card (R-I3c); else none (R-I3a).
-    Registration, cancellation and return only from the day they happened."""
-    chosen = max((c for c in rows if c["revoked"] is None or c["revoked"] > day), key=lambda c: c["issued"], default=None)
+    Registration, cancellation and return only from the day they happened. `rows`: (issued,
+    card_expires, cert_expires, insurance_registered, registration_cancelled, returned, revoked)."""
+    chosen = max((c for c in rows if c[6] is None or c[6] > day), key=lambda c: c[0], default=None)
     if chosen is None:
-        chosen = max((c for c in rows if c["returned"] is not None), key=lambda c: c["issued"], default=None)
+        chosen = max((c for c in rows if c[5] is not None), key=lambda c: c[0], default=None)
     if chosen is None:
         return None
-
-    def known(value: dt.date | None) -> dt.date | None:
-        return value if value is not None and value <= day else None
-
-    return Card(chosen["issued"], chosen["card_expires"], chosen["cert_expires"], known(chosen["insurance_registered"]),
-                known(chosen["registration_cancelled"]), known(chosen["returned"]))
+    issued, card_expires, cert_expires, registered, cancelled, returned, _ = chosen
+    return Card(issued, card_expires, cert_expires, registered if registered is not None and registered <= day else None,
+                cancelled if cancelled is not None and cancelled <= day else None, returned if returned is not None and returned <= day else None)
 
 
 # ---------------------------------------------------------------- recording
+
+
+def _new_ids(conn: Connection, n: int) -> list[int]:
+    """`n` ids for new documents, taken in the caller's transaction (PostgreSQL: from the
+    sequence; SQLite: after the largest, the writer holding the database since BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        return [r[0] for r in conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('document', 'id')) FROM generate_series(1, {int(n)})")]
+    top = conn.execute(select(func.max(document.c.id))).scalar() or 0
+    return list(range(top + 1, top + n + 1))
+
+
+def _insert(conn: Connection, table, rows: list[dict]) -> None:  # noqa: ANN001
+    """Rows into `table`: COPY on PostgreSQL (a run writes hundreds of thousands), else executemany."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 class StaleBatch(Exception):
@@ -217,11 +231,10 @@ def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decisi
             tally.rules[doc.kind].update(doc.rules)
     new_ids: dict[tuple[int, str], int] = {}
     if new_rows:
-        conn.execute(insert(document), new_rows)
-        sent = [r["qualification_id"] for r in new_rows]
-        for r in conn.execute(select(document.c.id, document.c.qualification_id, document.c.kind)
-                              .where(document.c.run_id == run_id, document.c.issued == day, among(document.c.qualification_id, sent, conn))):
-            new_ids[(r.qualification_id, r.kind)] = r.id
+        for row, doc_id in zip(new_rows, _new_ids(conn, len(new_rows))):
+            row["id"] = doc_id
+            new_ids[(row["qualification_id"], row["kind"])] = doc_id
+        _insert(conn, document, new_rows)
 
     ends, changed = [], []
     ended = sorted({int(r.id) for d in decisions for r in d.replaces})
@@ -247,7 +260,7 @@ def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decisi
     if changed:
         conn.execute(update(document).where(document.c.id == bindparam("doc")).values(expires=bindparam("until")), changed)
     if ends:
-        conn.execute(insert(document_end), ends)
+        _insert(conn, document_end, ends)
 
     decided = []
     for d in decisions:

@@ -7,7 +7,8 @@ day it was recorded (a run on day D sees what was recorded by D).
 - numbers_changed (記号・番号・枝番; with registration_done: the card answers with new numbers),
   name_changed (氏名・カナ), copay_changed (後期 ratio, or the income that sets the 70+ ratio):
   R-I4b — dated the day the insurer was notified, the nearest the operation knows;
-- loss (R-I7c): date = the last day covered.
+- loss (R-I7c): date = the last day covered;
+- dv_flag: the insurer set or lifted its 自己情報提供不可フラグ (R-I3e), dated the day recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CHANGE_FIELDS = {
     "name_changed": ("name", "kana"),
     "copay_changed": ("kouki_ratio", "income"),
 }
-EVENT_KINDS = ("acquisition", *CHANGE_FIELDS, "registration_done", "loss")
+EVENT_KINDS = ("acquisition", *CHANGE_FIELDS, "registration_done", "loss", "dv_flag")
 
 
 def record_event(conn: Connection, qualification_id: int, insurer_number: str, kind: str, date: dt.date, recorded: dt.date) -> None:
@@ -42,4 +43,7 @@ def record_changes(conn: Connection, row: Mapping, values: Mapping, *, date: dt.
         record_event(conn, row["id"], row["insurer_number"], kind, date, recorded)
     if "numbers_changed" in kinds:
         record_event(conn, row["id"], row["insurer_number"], "registration_done", recorded, recorded)
+    if "dv_flag" in values and values["dv_flag"] != row["dv_flag"]:  # R-I3e: set or lifted (the run finds the member)
+        record_event(conn, row["id"], row["insurer_number"], "dv_flag", recorded, recorded)
+        kinds.append("dv_flag")
     return kinds

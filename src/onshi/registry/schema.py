@@ -150,6 +150,7 @@ document = Table(
     Index("ix_document_person", "person_id"),
     Index("ix_document_qualification", "qualification_id"),
     Index("ix_document_run", "run_id"),
+    Index("ix_document_expires", "expires"),  # the run's renewal window (issuance/candidates.py)
 )
 # A run sends a member at most one document of a kind a day (R-I6a): a restarted or concurrent
 # run cannot record one twice.
@@ -335,7 +336,7 @@ member_event = Table(
     Column("date", Date, nullable=False),  # the day it takes effect
     Column("recorded", Date, nullable=False),  # the day the insurer recorded it (a run sees it from then)
     Index("ix_member_event_qualification", "qualification_id"),
-    Index("ix_member_event_recorded", "insurer_number", "recorded"),
+    Index("ix_member_event_recorded", "recorded"),
 )
 
 certificate_application = Table(

@@ -35,6 +35,7 @@ def upgrade() -> None:
     op.add_column("document", sa.Column("rules", sa.String(200)))
     op.add_column("document", sa.Column("run_id", BigId))
     op.create_index("ix_document_run", "document", ["run_id"])
+    op.create_index("ix_document_expires", "document", ["expires"])
     op.create_index("uq_document_run_issue", "document", ["qualification_id", "kind", "issued"], unique=True,
                     postgresql_where=FROM_RUN, sqlite_where=FROM_RUN)
 
@@ -59,7 +60,7 @@ def upgrade() -> None:
         sa.Column("recorded", sa.Date, nullable=False),
     )
     op.create_index("ix_member_event_qualification", "member_event", ["qualification_id"])
-    op.create_index("ix_member_event_recorded", "member_event", ["insurer_number", "recorded"])
+    op.create_index("ix_member_event_recorded", "member_event", ["recorded"])
     op.create_table(
         "certificate_application",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -122,6 +123,7 @@ def downgrade() -> None:
     op.drop_table("issuance_setting")
     # Plain DROP COLUMN (SQLite ≥ 3.35, PostgreSQL): no table copy.
     op.drop_index("uq_document_run_issue", "document")
+    op.drop_index("ix_document_expires", "document")
     op.drop_index("ix_document_run", "document")
     op.drop_column("document", "run_id")
     op.drop_column("document", "rules")
