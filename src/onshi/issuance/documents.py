@@ -168,7 +168,7 @@ def run_documents(conn: Connection, run_id: int, insurer: str, *, offset: int = 
         .select_from(d.join(q, q.c.id == d.c.qualification_id))
         .where(d.c.run_id == run_id, q.c.insurer_number == insurer).order_by(q.c.id, d.c.id).offset(offset).limit(limit)
     ).mappings().all()
-    return [{**r, "rules": (r["rules"] or "").split()} for r in rows]
+    return [{str(k): v for k, v in r.items()} | {"rules": (r["rules"] or "").split()} for r in rows]
 
 
 def run_counts(conn: Connection, run_id: int, insurer: str) -> dict[str, int]:

@@ -63,6 +63,9 @@ def _create_app(registry: Registry) -> FastAPI:
     from .claims import router as claims_router  # claims, UKE files, the review (issue 6)
 
     app.include_router(claims_router(registry))
+    from .issuance import router as issuance_router  # insurer issuance: applications, settings, runs, PDFs (issue 12)
+
+    app.include_router(issuance_router(registry))
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> Response:

@@ -11,7 +11,6 @@ insurer's member, run or document a 404 that says nothing about it). Errors are 
   pages, post-room order) and one member's documents as a PDF.
 """
 
-import threading
 from typing import Annotated
 
 import orjson
@@ -21,10 +20,10 @@ from sqlalchemy import or_, select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from ... import config
 from ...domain.errors import NotFound
 from ...issuance import documents as printed
-from ...issuance.run import ALL, execute_run, read_run, start_run
+from ...issuance.run import ALL
+from ...issuance.service import run_view, start_insurer_run
 from ...issuance.settings import IssuanceSettings, settings_of, write_settings
 from ...registry.member_ops import CardCancellation, CardReturn, CertificateApplication
 from ...registry.models import RequestId
@@ -46,40 +45,6 @@ class RunRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     request_id: str = RequestId
-
-
-def run_view(registry: Registry, run_id: int, insurer: str) -> dict | None:
-    """A run as this insurer sees it: its own scope or an all-insurer run, counted over its own members."""
-    with registry.engine.connect() as conn:
-        run = read_run(conn, run_id)
-        if run is None or run.scope not in (insurer, ALL):
-            return None
-        counts = printed.run_counts(conn, run_id, insurer)
-    body = run.to_json()
-    if run.scope == ALL:  # another insurer's counts and warnings are not this insurer's business
-        body |= {"summary": {"documents": counts}, "warnings": [], "candidates": None}
-    total = sum(counts.get(k, 0) for k in printed.PRINTED)
-    body |= {"documents": counts, "pdf_parts": (total + printed.PER_FILE - 1) // printed.PER_FILE, "pages_per_part": printed.PER_FILE}
-    return body
-
-
-def start_insurer_run(registry: Registry, insurer: str, request_id: str, *, wait: bool = False) -> tuple[dict, bool]:
-    """Start today's run of `insurer` in a thread of this server (or answer the run of a request
-    id used before): (the run as the insurer sees it, started now)."""
-    started = start_run(registry.engine, config.today(), insurer, origin="http", request_id=request_id)
-    if not started.replayed:
-        worker = threading.Thread(target=_execute, args=(registry, started.id), name=f"issuance-run-{started.id}", daemon=True)
-        worker.start()
-        if wait:
-            worker.join()
-    return run_view(registry, started.id, insurer), not started.replayed
-
-
-def _execute(registry: Registry, run_id: int) -> None:
-    try:
-        execute_run(registry.engine, run_id)
-    except Exception:  # noqa: BLE001 — recorded on the run (status failed, error); the client reads it there
-        pass
 
 
 def router(registry: Registry) -> APIRouter:

@@ -29,7 +29,7 @@ from ...frontdesk.live import VisitRequest, record_visit, visits_on
 from ...policy import load_policy
 from ...registry import models, operations
 from ...registry.service import Principal, Registry
-from . import display, forms, labels
+from . import display, forms, issuance, labels
 from .session import Session, Sessions
 
 HERE = Path(__file__).parent
@@ -46,7 +46,7 @@ HEADERS = {
 }
 NAV = {
     "facility": [("/reception", "受付"), ("/reception/today", "本日の受付一覧"), ("/calendar", "制度カレンダー")],
-    "insurer": [("/insurer", "保険者画面"), ("/calendar", "制度カレンダー")],
+    "insurer": [("/insurer", "保険者画面"), ("/insurer/issuance", "資格確認書等の交付"), ("/calendar", "制度カレンダー")],
 }
 HOME = {"facility": "/reception", "insurer": "/insurer"}
 FORM_DEFAULTS = {"loss": {"loss.loss_reason": "99"}}
@@ -324,7 +324,7 @@ def router(registry: Registry) -> APIRouter:
                      errors: forms.Errors | None = None, result: dict | None = None, replayed: bool = False) -> HTMLResponse:
         subject = s.principal.subject
         page_forms = {}
-        for kind in forms.OPERATION_FIELDS:
+        for kind in forms.MEMBER_OPERATIONS:
             mine = kind == failed
             page_forms[kind] = {
                 "values": {k: v for k, v in (values or {}).items() if k != f"{kind}.my_number"} if mine else dict(FORM_DEFAULTS.get(kind, {})),
@@ -350,7 +350,7 @@ def router(registry: Registry) -> APIRouter:
         if isinstance(got, Response):
             return got
         s, data = got
-        if kind not in forms.OPERATION_FIELDS:
+        if kind not in forms.MEMBER_OPERATIONS:
             return page_error(request, s, 404, "この届出はありません", "資格取得・資格変更・資格喪失のいずれかを選んでください。", back="/insurer")
         if data.text("insurer_number") != s.principal.subject:
             return page_error(request, s, 403, "他の保険者の届出はできません",
@@ -392,6 +392,10 @@ def router(registry: Registry) -> APIRouter:
             day_text=date if errors else day.isoformat(),
             rules=display.policy_calendar(policy, day), milestones=display.milestones(policy),
         )
+
+    # ------------------------------------------------------------ 資格確認書等の交付 (issue 12)
+
+    issuance.install(r, registry, render=render, signed_in=signed_in, posted=posted, page_error=page_error)
 
     # ------------------------------------------------------------ static files
 
