@@ -173,19 +173,37 @@ def bench_issuance(
     members: Annotated[int, typer.Option(help="synthetic members to decide (in memory, no database)")] = 100_000,
     pages: Annotated[int, typer.Option(help="documents to print into one PDF")] = 2_000,
     print_only: Annotated[bool, typer.Option("--print-only", help="measure printing only")] = False,
-    date: Annotated[str, typer.Option(help="the run day (the 2026-07-08 run renews every 後期 member for 2026-08-01)")] = "2026-07-08",
-    seed: Annotated[int, typer.Option(help="random seed of the synthetic members")] = 1,
+    date: Annotated[Optional[str], typer.Option(help="the run day (synthetic: 2026-07-08; registry: 2026-07-01, the run of the 2026-08-01 documents)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed of the synthetic members, or of the seeded registry")] = 1,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="keep the printed PDF here")] = None,
     json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: Annotated[Optional[str], typer.Option("--database", "-d", help="run over this registry (PostgreSQL): seeded when empty, the heavy day's runs undone first")] = None,
+    people: Annotated[int, typer.Option(help="with --database: people to seed into an empty registry (as of the day before, with the history of runs)")] = 0,
+    workers: Annotated[int, typer.Option(help="with --database: processes of the run (and of the printing)")] = 2,
+    pgbench: Annotated[bool, typer.Option(help="with --database: pgbench -S on the same server for the ratio")] = True,
 ) -> None:
-    """Issuance speed without a database: decisions/s of the pure batch engine and PDF pages/s.
-    (The run over the registry, with SQL selection and recording, comes with issue 12's second half.)"""
+    """Issuance speed. Without --database: decisions/s of the pure batch engine on synthetic
+    members and PDF pages/s. With --database: the whole run over the registry on the heavy day
+    (members/s, documents/s, phases), the run's PDF from registry rows (pages/s), pgbench -S."""
     import datetime as dt
+    import sys
 
     from ..bench import issuance as bench
 
-    report = bench.run(members=0 if print_only else members, pages=pages, day=dt.date.fromisoformat(date), seed=seed, output=output)
-    bench.print_report(report | {"title": f"issuance — {os.cpu_count()} cores"})
+    if database:
+        day = dt.date.fromisoformat(date) if date else bench.HEAVY_DAY
+        figures, info = bench.registry_figures(database, people=people, seed=seed, day=day, workers=workers, pages=pages,
+                                               print_workers=workers, pgbench=pgbench, progress=sys.stderr.isatty())
+        from dataclasses import asdict
+
+        report = {"title": f"issuance over the registry — {info['members']:,} members, {os.cpu_count()} cores", "figures": [asdict(f) for f in figures], **info}
+        bench.print_report(report)
+        pg = next((f for f in figures if f.name.startswith("pgbench")), None)
+        if pg is not None:
+            err.print(f"reference: pgbench -S {pg.per_second:,.0f} tps on the same server during this run")
+    else:
+        report = bench.run(members=0 if print_only else members, pages=pages, day=dt.date.fromisoformat(date or "2026-07-08"), seed=seed, output=output)
+        bench.print_report(report | {"title": f"issuance — {os.cpu_count()} cores"})
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
-            json.dump(report, f, ensure_ascii=False, indent=2)
+            json.dump(report, f, ensure_ascii=False, indent=2, default=str)

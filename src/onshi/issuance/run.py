@@ -228,7 +228,9 @@ def _batch(engine: Engine, run_id: int, day: dt.date, ids: list[int], engine_: I
     with _batch_transaction(engine) as conn:
         tally = record(conn, run_id, loaded, decisions, settings)
         row = conn.execute(select(issuance_run.c.summary, issuance_run.c.warnings, issuance_run.c.status)
-                           .where(issuance_run.c.id == run_id).with_for_update()).one()  # another worker's batch waits here
+                           .where(issuance_run.c.id == run_id).with_for_update(key_share=True)).one()
+        # ^ FOR NO KEY UPDATE: another worker's batch waits here, while the foreign keys of document_end
+        # (FOR KEY SHARE on this row) do not deadlock with it
         if row.status != "running":
             raise Conflict("run", f"run {run_id} is {row.status}")
         total = Tally.from_json(json.loads(row.summary or "{}"), json.loads(row.warnings or "[]"))
