@@ -221,6 +221,28 @@ def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
     return body, errors
 
 
+def submit(registry, insurer: str, kind: str, form: FormData):  # noqa: ANN001, ANN201
+    """Carry out the insurer operation of form `kind` (`Registry.operate`): (the result or None,
+    the body, the errors keyed by the form's fields, the HTTP status). Every field error is
+    found before anything is stored."""
+    from ...registry import models, operations
+
+    body, errors = operation_body(kind, form)
+    rename = lambda f: f"{kind}.{f}"  # noqa: E731
+    try:
+        models.parse(operations.HANDLERS[kind][1], body)
+    except InputError as exc:
+        errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
+    if errors:
+        return None, body, errors, 422
+    try:
+        result = registry.operate(insurer, kind, body)
+    except (InputError, ServiceError) as exc:
+        errors.extend(service_errors(exc), rename)
+        return None, body, errors, exc.status if isinstance(exc, ServiceError) else 422
+    return result, body, errors, 200 if result.replayed else 201
+
+
 def service_errors(exc: ServiceError | InputError) -> list[FieldError]:
     if isinstance(exc, InputError):
         return exc.errors

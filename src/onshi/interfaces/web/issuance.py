@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 from ...domain.errors import InputError, ServiceError
 from ...issuance import documents as printed
 from ...issuance.settings import IssuanceSettings, settings_of, write_settings
-from ...registry import models, operations
+from ...registry import models
 from ...issuance.service import run_view, start_insurer_run
 from ...registry.service import Registry
 from . import forms
@@ -106,21 +106,10 @@ def install(r: APIRouter, registry: Registry, *, render: Callable, signed_in: Ca
         s, data = got
         if kind not in FORMS:
             return page_error(request, s, 404, "この届出はありません", "交付申請・利用登録解除・カード返納のいずれかを選んでください。", back="/insurer/issuance")
-        body, errors = forms.operation_body(kind, data)
-        rename = lambda f: f"{kind}.{f}"  # noqa: E731
-        try:
-            models.parse(operations.HANDLERS[kind][1], body)
-        except InputError as exc:
-            errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
-        if errors:
-            return await run_in_threadpool(lambda: page(request, s, 422, kind, data, errors))
-        try:
-            result = await run_in_threadpool(registry.operate, s.principal.subject, kind, body)
-        except (InputError, ServiceError) as exc:
-            errors.extend(forms.service_errors(exc), rename)
-            status = exc.status if isinstance(exc, ServiceError) else 422
+        result, _, errors, status = await run_in_threadpool(forms.submit, registry, s.principal.subject, kind, data)
+        if result is None:
             return await run_in_threadpool(lambda: page(request, s, status, kind, data, errors))
-        return await run_in_threadpool(lambda: page(request, s, 200 if result.replayed else 201, result=result.body, replayed=result.replayed))
+        return await run_in_threadpool(lambda: page(request, s, status, result=result.body, replayed=result.replayed))
 
     def own_run(request: Request, run_id: int):  # noqa: ANN202
         s = signed_in(request, "insurer")

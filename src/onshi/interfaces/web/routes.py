@@ -355,23 +355,12 @@ def router(registry: Registry) -> APIRouter:
         if data.text("insurer_number") != s.principal.subject:
             return page_error(request, s, 403, "他の保険者の届出はできません",
                               f"ログインしている保険者（{s.principal.subject}）以外の加入者は登録・変更できません。", back="/insurer")
-        body, errors = forms.operation_body(kind, data)
-        rename = lambda f: f"{kind}.{f}"  # noqa: E731
-        try:
-            models.parse(operations.HANDLERS[kind][1], body)
-        except InputError as exc:
-            errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
-        if errors:
-            return await run_in_threadpool(insurer_page, request, s, 422, kind, data, errors)
-        try:
-            result = await run_in_threadpool(registry.operate, s.principal.subject, kind, body)
-        except (InputError, ServiceError) as exc:
-            errors.extend(forms.service_errors(exc), rename)
-            status = exc.status if isinstance(exc, ServiceError) else 422
+        result, body, errors, status = await run_in_threadpool(forms.submit, registry, s.principal.subject, kind, data)
+        if result is None:
             return await run_in_threadpool(insurer_page, request, s, status, kind, data, errors)
         shown = result.body | {"name": body.get("name"), "kana": body.get("kana")} if kind == "acquisition" else result.body
         # the page reads the compliance summary: a database query, off the event loop
-        return await run_in_threadpool(lambda: insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed))
+        return await run_in_threadpool(lambda: insurer_page(request, s, status, result=shown, replayed=result.replayed))
 
     # ------------------------------------------------------------ 制度カレンダー
 
