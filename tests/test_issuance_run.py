@@ -416,3 +416,26 @@ def test_R_A3_the_run_certificate_is_what_lookups_xml_and_fhir_return(world, tod
                        "issued": "2026-07-01", "valid_from": "2026-08-01", "expires": "2027-07-31"}]}, channel="api")
     assert "R-A3a" in visit["rules"] and visit["certificate"] == {
         "source": "registry", "kind": "eligibility_certificate", "issued": "2026-07-01", "valid_from": "2026-08-01", "valid_to": "2027-07-31"}
+
+
+def test_R_A3b_a_run_certificate_of_a_member_not_yet_in_the_central_system(world, today):
+    """A new member the insurer knows (notified) but has not registered centrally yet (R-I1, F.1):
+    the run sends the certificate (R-I4a / R-I3a), the lookup finds nothing, and the desk relies
+    on the dates printed on it (R-A3b) — those the run recorded."""
+    from onshi.frontdesk.live import record_visit
+
+    today("2026-06-10")
+    m = world.member(KUMIAI, symbol="77", number="4321", start="2026-06-01", notified="2026-06-03")  # no My Number card: R-I3a
+    with world.engine.begin() as conn:
+        conn.execute(text("UPDATE qualification SET registered = NULL WHERE id = :q"), {"q": m["qualification_id"]})
+    run_issuance(world.engine, D("2026-06-10"), KUMIAI)
+    (cert,) = [d for d in documents(world.engine, m["qualification_id"]) if d["kind"] == "eligibility_certificate"]
+    assert (cert["valid_from"], cert["expires"]) == (D("2026-06-10"), D("2031-05-31"))
+    today("2026-06-20")
+    visit = record_visit(world.registry, FACILITY, {
+        "patient_ref": "K-2", "presented": ["eligibility_certificate"], "birth_date": "1980-06-15",
+        "documents": [{"kind": "eligibility_certificate", "insurer_number": KUMIAI, "symbol": "77", "number": "4321", "branch": "00",
+                       "issued": cert["issued"].isoformat(), "valid_from": cert["valid_from"].isoformat(), "expires": cert["expires"].isoformat()}]},
+        channel="api")
+    assert "R-A3b" in visit["rules"] and visit["insured"] and visit["certificate"] == {
+        "source": "presented", "kind": "eligibility_certificate", "issued": "2026-06-10", "valid_from": "2026-06-10", "valid_to": "2031-05-31"}

@@ -3,7 +3,12 @@ a database — decisions/s of the batch engine on synthetic members shaped like 
 run (every 後期 member renews for 2026-08-01, 国保 certificates end 07-31, employee members
 with events), and PDF pages/s of a mixed run printed into one PDF. Each figure comes with a
 reference measured in the same run: building the members (what reading the rows costs at
-the least) and reportlab printing one line per page (the library's floor)."""
+the least) and reportlab printing one line per page (the library's floor).
+
+With a database (issue 12, second half): `registry_figures` seeds a registry as of the day
+before the heavy day (with the history of runs), runs the issuance of that day over every
+insurer (members/s, documents/s, its phases), prints part of what it sent from the registry's
+rows (pages/s, in one and in several processes), with pgbench -S on the same server."""
 
 from __future__ import annotations
 

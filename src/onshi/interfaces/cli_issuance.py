@@ -1,5 +1,6 @@
 """`onshi issuance …`: decide issuance case files (ISSUANCE-CASES.md), check test files, print
-sample documents; and `onshi bench issuance` (decisions/s and printed pages/s)."""
+sample documents, run the issuance over the registry (`run`); and `onshi bench issuance`
+(decisions/s and printed pages/s, or the heavy-day run over a registry)."""
 
 from __future__ import annotations
 

@@ -154,9 +154,12 @@ def candidate_parts(sel: Selection) -> dict:
     renewal = (select(q.c.id).select_from(q.join(ending, ending.c.qualification_id == q.c.id))
                .where(mine(q.c.insurer_number), known, or_(q.c.end.is_(None), q.c.end > ending.c.expires)))
 
-    # R-I7c: documents running past a known last day
+    # R-I7c: documents running past a last day known on D (a loss recorded later is not known yet)
+    loss = member_event.alias("loss")
+    unknown_end = and_(exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss"),
+                       ~exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss", loss.c.recorded <= day))
     past_end = (
-        select(q.c.id).where(mine(q.c.insurer_number), q.c.end.is_not(None), exists().where(
+        select(q.c.id).where(mine(q.c.insurer_number), q.c.end.is_not(None), ~unknown_end, exists().where(
             d.c.qualification_id == q.c.id, d.c.kind.in_(RENEWABLE_KINDS), d.c.issued <= day, or_(d.c.expires.is_(None), d.c.expires > q.c.end)))
     )
 
@@ -185,7 +188,7 @@ def candidate_parts(sel: Selection) -> dict:
         changed = [
             select(d.c.qualification_id.label("id")).where(d.c.kind.in_(CERTIFICATE_KINDS), d.c.expires >= last - ONE_DAY, d.c.expires < day),
             select(q.c.id).where(card_changed),
-            select(q.c.id).where(or_(q.c.start >= last, q.c.notified >= last)),
+            select(q.c.id).where(or_(between(q.c.start), between(q.c.notified))),
         ]
         aged = _kouki_reached(kouki_cutoff(last, sel.last_rules or rules), cutoff)
         if aged is not None:
