@@ -18,8 +18,10 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+import psycopg
 from sqlalchemy import BigInteger, Connection, ColumnElement, any_, bindparam, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 
 from ..registry.members import dv_flag_of
 from ..registry.schema import card, certificate_application, document, document_end, member_event, person, qualification
@@ -147,9 +149,12 @@ def _insert(conn: Connection, table, rows: list[dict]) -> None:  # noqa: ANN001
         return
     columns = list(rows[0])
     quoted = ", ".join(f'"{c}"' for c in columns)
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    try:
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    except psycopg.errors.IntegrityError as exc:  # a concurrent run recorded it first: as SQLAlchemy says it (retryable)
+        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
 
 
 class StaleBatch(Exception):
