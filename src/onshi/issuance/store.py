@@ -23,7 +23,6 @@ from sqlalchemy import BigInteger, Connection, ColumnElement, any_, bindparam, f
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
-from ..registry.members import dv_flag_of
 from ..registry.schema import card, certificate_application, document, document_end, member_event, person, qualification
 from .models import CERTIFICATE, EVENT_KINDS, NOTICE, REGISTRATION_NOTICE, Application, Card, Decision, Event, HeldDocument, Member, Qualification
 from .settings import Settings
@@ -54,19 +53,22 @@ class Loaded:
 
 
 def load_members(conn: Connection, ids: list[int], day: dt.date) -> Loaded:
-    """The members (qualification ids `ids`) as the registry stood on `day`: five queries."""
+    """The members (qualification ids `ids`) as the registry stood on `day`: six queries."""
     q, p, d, e, a = qualification, person, document, member_event, certificate_application
     rows = conn.execute(
         select(q.c.id, q.c.person_id, q.c.insurer_number, q.c.start, q.c.end, q.c.income, q.c.relation, p.c.birth_date,
-               p.c.my_number_hash.is_not(None), dv_flag_of(q.c.insurer_number, q.c.person_id))
+               p.c.my_number_hash.is_not(None))
         .select_from(q.join(p, p.c.id == q.c.person_id)).where(among(q.c.id, ids, conn)).order_by(q.c.id)
     ).all()
+    persons = sorted({r[1] for r in rows})
+    # R-I3e: the flag this insurer set for the person, on any of its qualifications (members.dv_flag_of, in bulk)
+    dv = set(conn.execute(select(q.c.insurer_number, q.c.person_id).where(among(q.c.person_id, persons, conn), q.c.dv_flag.is_(True))).all())
 
     cards: dict[int, list] = defaultdict(list)  # person → (issued, card_expires, cert_expires, registered, cancelled, returned, revoked)
     for person_id, *c in conn.execute(
         select(card.c.person_id, card.c.issued, card.c.card_expires, card.c.cert_expires, card.c.insurance_registered,
                card.c.registration_cancelled, card.c.returned, card.c.revoked)
-        .where(among(card.c.person_id, sorted({r[1] for r in rows}), conn), card.c.issued <= day)
+        .where(among(card.c.person_id, persons, conn), card.c.issued <= day)
     ):
         cards[person_id].append(c)
 
@@ -97,7 +99,7 @@ def load_members(conn: Connection, ids: list[int], day: dt.date) -> Loaded:
         applications[app[0]] = app
 
     members, insurer_of, person_of, application_of = [], {}, {}, {}
-    for qid, person_id, insurer_number, start, end, income, relation, birth, linked, dv in rows:
+    for qid, person_id, insurer_number, start, end, income, relation, birth, linked in rows:
         mid = str(qid)
         if end is not None and qid in losses and min(losses[qid]) > day:
             end = None  # R-I7c: the last day was not known yet on that day
@@ -106,7 +108,8 @@ def load_members(conn: Connection, ids: list[int], day: dt.date) -> Loaded:
             application_of[mid] = (app[1], app[4])
         held = docs.get(qid)
         members.append(Member(
-            mid, birth, Qualification(start, end, income=income or "general"), card_on(cards.get(person_id, ()), day), bool(linked), bool(dv),
+            mid, birth, Qualification(start, end, income=income or "general"), card_on(cards.get(person_id, ()), day), bool(linked),
+            (insurer_number, person_id) in dv,
             Application(app[2], app[3]) if app is not None else None,
             tuple(sorted(held, key=lambda h: (h.issued, h.id))) if held else (), tuple(events.get(qid, ())), relation,
         ))

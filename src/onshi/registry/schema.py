@@ -397,6 +397,7 @@ document_end = Table(
     Column("rules", String(60), nullable=False),
     UniqueConstraint("document_id", "run_id", name="uq_document_end"),
     Index("ix_document_end_run", "run_id"),
+    Index("ix_document_end_replaced_by", "replaced_by"),  # its foreign key, checked when a document goes
 )
 
 TABLES_IN_LOAD_ORDER = (

@@ -107,9 +107,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("document_id", "run_id", name="uq_document_end"),
     )
     op.create_index("ix_document_end_run", "document_end", ["run_id"])
+    op.create_index("ix_document_end_replaced_by", "document_end", ["replaced_by"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_document_end_replaced_by", "document_end")
     op.drop_index("ix_document_end_run", "document_end")
     op.drop_table("document_end")
     op.drop_index("uq_issuance_run_live", "issuance_run")
