@@ -6,9 +6,6 @@ id, and only for the insurer's own members (another insurer's: 403 or 404, never
 from __future__ import annotations
 
 import datetime as dt
-import re
-import shutil
-import subprocess
 import time
 
 import pytest

@@ -23,7 +23,7 @@ from onshi.issuance.run import read_run, run_issuance, start_run
 from onshi.issuance.settings import write_settings
 from onshi.registry import db, schema
 
-from factories import FACILITY, KOKUHO, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, key
+from factories import FACILITY, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, key
 
 D = dt.date.fromisoformat
 CARD = {"issued": "2024-03-01", "registered_on": "2024-04-01"}  # 電子証明書 to the 5th birthday after: usable through 2026
@@ -390,7 +390,7 @@ def test_R_A3_the_run_certificate_is_what_lookups_xml_and_fhir_return(world, tod
 
     from onshi.frontdesk.live import record_visit
     from onshi.interfaces.http.app import create_app
-    from onshi.interfaces.oqs_xml import codec, codes
+    from onshi.interfaces.oqs_xml import codec
     from onshi.interfaces.oqs_xml.codec import SearchInfo
 
     today("2026-07-01")

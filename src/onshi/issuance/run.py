@@ -5,8 +5,9 @@ twin, and the seed's history): every member of the insurer(s) that the rules of
     result = run_issuance(engine, day, insurer="39131156")      # start (or resume) and finish a run
 
 Set-based: the candidates come from one SQL statement (candidates.py), are read in batches
-(store.load_members: five queries a batch) and decided by `IssuanceEngine.decide_many`; each
-batch is recorded and committed in one transaction together with the run's running summary.
+(store.load_members: six queries a batch) and decided by `IssuanceEngine.decide_many`; each
+batch is recorded and committed in one transaction together with the run's running summary
+(on PostgreSQL optionally in several processes, `workers`).
 A killed run (kill -9) is resumed by the next start of the same scope and day: the engine sees
 the documents the committed batches recorded and sends nothing twice (R-I6a), a partial
 batch was rolled back and is decided again, and the unique index `uq_document_run_issue`
