@@ -189,6 +189,16 @@ def new_request_id() -> str:
     return f"web-{uuid.uuid4().hex}"
 
 
+def form_state(failed: bool, values: dict | None, errors: "Errors | None", order: tuple[str, ...], default: dict) -> dict:
+    """One form of a page: what was sent back with its errors when it `failed`, else its
+    defaults and a fresh request id."""
+    return {
+        "values": dict(values or {}) if failed else default,
+        "errors": errors.ordered(order) if failed and errors is not None else Errors(),
+        "request_id": (values or {}).get("request_id") if failed and values else new_request_id(),
+    }
+
+
 def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
     """The body of an acquisition / change / loss from its form (fields named `kind.field`);
     the errors are keyed by the form's field names."""

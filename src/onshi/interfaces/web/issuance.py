@@ -44,14 +44,9 @@ def install(r: APIRouter, registry: Registry, *, render: Callable, signed_in: Ca
         settings = settings_of(registry.engine, insurer).to_json()
         page_forms = {}
         for kind in (*FORMS, "settings"):
-            mine = kind == failed
             order = forms.SETTINGS_ORDER if kind == "settings" else tuple(f"{kind}.{f}" for f in forms.OPERATION_ORDER[kind])
             default = forms.settings_values(settings) if kind == "settings" else {}
-            page_forms[kind] = {
-                "values": dict(values or {}) if mine else default,
-                "errors": errors.ordered(order) if mine and errors is not None else forms.Errors(),
-                "request_id": (values or {}).get("request_id") if mine and values else forms.new_request_id(),
-            }
+            page_forms[kind] = forms.form_state(kind == failed, values, errors, order, default)
         return render(request, "insurer_issuance.html", s, status, title="資格確認書等の交付", active="/insurer/issuance", insurer=insurer,
                       settings=settings, forms=page_forms, runs=runs_of(insurer), result=result, replayed=replayed, run_error=None if failed != "run" else errors)
 

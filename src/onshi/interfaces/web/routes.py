@@ -323,14 +323,11 @@ def router(registry: Registry) -> APIRouter:
     def insurer_page(request: Request, s: Session, status: int = 200, failed: str | None = None, values: dict | None = None,
                      errors: forms.Errors | None = None, result: dict | None = None, replayed: bool = False) -> HTMLResponse:
         subject = s.principal.subject
-        page_forms = {}
-        for kind in forms.MEMBER_OPERATIONS:
-            mine = kind == failed
-            page_forms[kind] = {
-                "values": {k: v for k, v in (values or {}).items() if k != f"{kind}.my_number"} if mine else dict(FORM_DEFAULTS.get(kind, {})),
-                "errors": errors.ordered(tuple(f"{kind}.{f}" for f in forms.OPERATION_ORDER[kind])) if mine and errors is not None else forms.Errors(),
-                "request_id": (values or {}).get("request_id") if mine and values else forms.new_request_id(),
-            }
+        page_forms = {
+            kind: forms.form_state(kind == failed, {k: v for k, v in (values or {}).items() if k != f"{kind}.my_number"}, errors,
+                                   tuple(f"{kind}.{f}" for f in forms.OPERATION_ORDER[kind]), dict(FORM_DEFAULTS.get(kind, {})))
+            for kind in forms.MEMBER_OPERATIONS
+        }
         return render(
             request, "insurer.html", s, status, title="保険者画面", active="/insurer", insurer=subject, insurer_kind=_insurer_kind(subject),
             is_kouki=_is_kouki(subject), forms=page_forms, result=result, replayed=replayed,
