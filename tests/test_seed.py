@@ -246,17 +246,23 @@ def test_certificates_carry_their_first_valid_day_and_lookups_find_them(rows) ->
 
     docs = defaultdict(list)
     for d in rows["document"]:
-        if d["kind"] == "notice":
-            assert d["valid_from"] is None
+        if d["kind"] == "registration_notice":
+            assert d["valid_from"] is None and d["expires"] is None
             continue
-        assert d["valid_from"] is not None and (d["expires"] is None or d["valid_from"] <= d["expires"]), d
+        assert d["valid_from"] is not None, d
+        if d["expires"] is not None and d["expires"] < d["valid_from"]:  # ended before its first day (R-I7b: replaced before it began)
+            assert any(e["document_id"] == d["id"] and e["valid_until"] == d["expires"] for e in rows["document_end"]), d
+        if d["kind"] == "notice":
+            continue
         docs[d["qualification_id"]].append(d)
-    for ds in docs.values():
-        old = [d for d in ds if d["kind"] == "insurance_card"]
-        for cert in (d for d in ds if d["kind"] == "eligibility_certificate"):
-            for card in old:
-                if card["issued"] <= cert["issued"] <= card["expires"] < cert["expires"]:  # sent while the old card was valid
-                    assert cert["valid_from"] == card["expires"] + dt.timedelta(days=1), (cert, card)
+    by_id = {d["id"]: d for d in rows["document"]}
+    renewed = [(by_id[e["document_id"]], by_id[e["replaced_by"]]) for e in rows["document_end"] if e["replaced_by"] and "R-I7a" in e["rules"]]
+    old_cards = [(card, new) for card, new in renewed if card["kind"] == "insurance_card"]
+    assert len(old_cards) > N * 0.3  # R-I6a 3: the old 保険証 renewed by a certificate or an お知らせ (A6)
+    on_time = [(card, new) for card, new in old_cards if new["issued"] <= card["expires"]]
+    assert len(on_time) > len(old_cards) * 0.9  # mostly sent while the old card was valid…
+    for card, new in on_time:  # …and then valid from the day after it (R-I6a 3, R-I7a)
+        assert new["valid_from"] == card["expires"] + dt.timedelta(days=1), (card, new)
     found = 0
     for q in rows["qualification"]:
         held = [d for d in docs[q["id"]] if d["kind"] == "eligibility_certificate" and d["issued"] <= TODAY and d["valid_from"] <= TODAY <= d["expires"]]
@@ -282,12 +288,15 @@ def test_kouki_documents_follow_the_2025_and_2026_renewals(rows) -> None:  # noq
     for q in rows["qualification"]:
         if kinds[q["insurer_number"]] != "kouki":
             continue
-        held = {(d["kind"], d["issued"], d["expires"]) for d in docs[q["id"]]}
-        if q["start"] <= dt.date(2025, 8, 1):
-            assert ("eligibility_certificate", dt.date(2025, 8, 1), dt.date(2026, 7, 31)) in held
-        assert not any(kind == "notice" and issued < dt.date(2026, 8, 1) for kind, issued, _ in held)
-        if q["start"] <= dt.date(2026, 8, 1) and births[q["person_id"]] <= dt.date(1941, 8, 1):
-            assert ("eligibility_certificate", dt.date(2026, 8, 1), dt.date(2027, 7, 31)) in held
+        held = {(d["kind"], d["valid_from"], d["expires"]) for d in docs[q["id"]]}
+        if q["start"] <= dt.date(2025, 8, 1) and q["notified"] < dt.date(2025, 7, 1) and (q["end"] is None or q["end"] > dt.date(2026, 7, 31)):
+            assert ("eligibility_certificate", dt.date(2025, 8, 1), dt.date(2026, 7, 31)) in held, q  # R-T3 (sent in July, 2025)
+        assert not any(kind == "notice" and first < dt.date(2026, 8, 1) for kind, first, _ in held)  # R-I4c
+        if q["start"] <= dt.date(2026, 8, 1) and q["end"] is None and births[q["person_id"]] <= dt.date(1941, 8, 1):
+            assert ("eligibility_certificate", dt.date(2026, 8, 1), dt.date(2027, 7, 31)) in held, q  # R-I3g: 85 or more on 2026-08-01
+    insurer_of = {q["id"]: q["insurer_number"] for q in rows["qualification"]}
+    kouki_notices = [d for d in rows["document"] if d["kind"] == "notice" and kinds[insurer_of[d["qualification_id"]]] == "kouki"]
+    assert kouki_notices and min(d["valid_from"] for d in kouki_notices) == dt.date(2026, 8, 1)  # the split (R-I3g, R-I4c)
     old_cards = [d for d in rows["document"] if d["kind"] == "insurance_card"]
     assert old_cards and all(d["expires"] <= dt.date(2025, 12, 1) for d in old_cards)  # A6
 

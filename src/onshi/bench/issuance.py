@@ -3,7 +3,12 @@ a database — decisions/s of the batch engine on synthetic members shaped like 
 run (every 後期 member renews for 2026-08-01, 国保 certificates end 07-31, employee members
 with events), and PDF pages/s of a mixed run printed into one PDF. Each figure comes with a
 reference measured in the same run: building the members (what reading the rows costs at
-the least) and reportlab printing one line per page (the library's floor)."""
+the least) and reportlab printing one line per page (the library's floor).
+
+With a database (issue 12, second half): `registry_figures` seeds a registry as of the day
+before the heavy day (with the history of runs), runs the issuance of that day over every
+insurer (members/s, documents/s, its phases), prints part of what it sent from the registry's
+rows (pages/s, in one and in several processes), with pgbench -S on the same server."""
 
 from __future__ import annotations
 
@@ -127,3 +132,133 @@ def print_report(report: dict) -> None:
         from rich.console import Console
 
         Console().print(f"printing: {render['per_second']:,.0f} pages/s = {render['per_second'] / floor['per_second']:.0%} of reportlab's one-line floor (direction: ≥ 200 pages/s)")
+
+
+# ---------------------------------------------------------------- the run over the registry (issue 12, second half)
+
+HEAVY_DAY = dt.date(2026, 7, 1)  # the run that sends every 後期 and 国保 document of 2026-08-01 (the renewal window opens on 07-01)
+
+
+def undo_runs(engine, since: dt.date) -> int:  # noqa: ANN001
+    """BENCHMARK ONLY: forget the runs on or after `since` (their documents deleted, the ends they
+    set restored, their application decisions cleared), so that the same heavy day can be run
+    again on the same seeded registry. Never used by onshi itself."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        runs = [r[0] for r in conn.execute(text("SELECT id FROM issuance_run WHERE run_date >= :d ORDER BY id DESC"), {"d": since})]
+        for run_id in runs:
+            params = {"r": run_id}
+            conn.execute(text("UPDATE document SET expires = (SELECT e.previous_expires FROM document_end e WHERE e.document_id = document.id "
+                              "AND e.run_id = :r) WHERE id IN (SELECT document_id FROM document_end WHERE run_id = :r)"), params)
+            conn.execute(text("DELETE FROM document_end WHERE run_id = :r OR replaced_by IN (SELECT id FROM document WHERE run_id = :r)"), params)
+            conn.execute(text("DELETE FROM document WHERE run_id = :r"), params)
+            conn.execute(text("UPDATE certificate_application SET decision = NULL, decided = NULL, decided_run = NULL WHERE decided_run = :r"), params)
+            conn.execute(text("DELETE FROM issuance_run WHERE id = :r"), params)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE document"))
+    return len(runs)
+
+
+def registry_figures(url: str, *, people: int, seed: int, day: dt.date, workers: int, pages: int, print_workers: int,
+                     pgbench: bool, progress: bool) -> tuple[list[Figure], dict]:
+    """Seed (when empty, as of the day before `day`, with the history of runs), run the issuance of
+    `day` over every insurer, print a part of what it sent; pgbench -S for the ratio."""
+    from sqlalchemy import text
+
+    from ..issuance.run import Progress, run_issuance
+    from ..registry import db
+    from ..registry.seed import seed_registry
+
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    info: dict = {"database": url.rsplit("@", 1)[-1], "day": day.isoformat()}
+    figures: list[Figure] = []
+    if db.is_empty(engine):
+        if not people:
+            raise SystemExit("the registry is empty: pass --people N to seed it")
+        t0 = time.perf_counter()
+        summary = seed_registry(engine, people, seed=seed, today=day - dt.timedelta(days=1), progress=progress)
+        info["seeded"] = {"people": summary.people, "seconds": round(time.perf_counter() - t0, 1)}
+    info["undone_runs"] = undo_runs(engine, day)
+    with engine.connect() as conn:
+        members = conn.execute(text("SELECT COUNT(*) FROM qualification WHERE notified IS NULL OR notified <= :d"), {"d": day}).scalar_one()
+        info["seed_history"] = conn.execute(text("SELECT COUNT(*), MIN(run_date), MAX(run_date) FROM issuance_run")).one()._asdict()
+    info["members"] = members
+    result = run_issuance(engine, day, origin="cli", workers=workers, progress=Progress())
+    docs = sum(result.tally.documents.values())
+    phases = ", ".join(f"{k} {v:.1f} s" for k, v in (result.phases or {}).items())
+    figures += [
+        Figure(f"issuance run {day.isoformat()}, all insurers ({workers} process{'es' if workers > 1 else ''})", members, result.seconds,
+               members / result.seconds, None, None, f"{members:,} members in the registry; {result.candidates:,} selected in SQL and decided; {phases}"),
+        Figure("  members decided (the SQL's candidates)", result.candidates, result.seconds, result.candidates / result.seconds, None, None,
+               f"{result.tally.sent:,} sent something"),
+        Figure("  documents recorded", docs, result.seconds, docs / result.seconds, None, None,
+               ", ".join(f"{k} {v:,}" for k, v in sorted(result.tally.documents.items())) + f"; {sum(result.tally.ends.values()):,} ends (R-I7)"),
+    ]
+    info["run"] = result.to_json()
+    if pages:
+        figures += _print_run(engine, result.id, min(pages, docs), print_workers, day)
+    if pgbench:
+        from .lookup import pgbench_select
+
+        fig = pgbench_select(url, 10, clients=8, threads=2)
+        if fig is not None:
+            figures.append(fig)
+    engine.dispose()
+    return figures, info
+
+
+def _print_part(url: str, run_id: int, part: int, per_file: int) -> tuple[int, float]:
+    from ..issuance.documents import run_pdf_part
+    from ..issuance.printing import load_fonts
+    from ..registry import db
+
+    load_fonts()
+    engine = db.make_engine(url, pool_size=1)
+    t0 = time.perf_counter()
+    result = run_pdf_part(engine, run_id, part, per_file=per_file)
+    engine.dispose()
+    return (result.pages if result else 0), time.perf_counter() - t0
+
+
+def _print_run(engine, run_id: int, pages: int, workers: int, day: dt.date) -> list[Figure]:  # noqa: ANN001
+    """The run's first `pages` documents in post-room order, read from the registry and printed:
+    in one process, then split over `workers` processes; reportlab's one-line floor beside."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    from ..issuance.documents import run_pdf_part
+    from ..issuance.printing import load_fonts
+    from ..issuance.printing.fonts import MINCHO
+
+    load_fonts()
+    url = engine.url.render_as_string(hide_password=False)
+    t0 = time.perf_counter()
+    result = run_pdf_part(engine, run_id, 1, per_file=pages)
+    one = time.perf_counter() - t0
+    figures = [Figure("run PDF from registry rows (1 process)", result.pages, one, result.pages / one, None, None,
+                      f"{len(result.pdf) / 1e6:.1f} MB, {len(result.warnings)} warnings, {len(result.held_back)} held back")]
+    if workers > 1:
+        per = (pages + workers - 1) // workers
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            done = list(pool.map(_print_part, [url] * workers, [run_id] * workers, range(1, workers + 1), [per] * workers))
+        wall = time.perf_counter() - t0
+        printed = sum(n for n, _ in done)
+        figures.append(Figure(f"run PDF from registry rows ({workers} processes, parts of {per:,})", printed, wall, printed / wall, None, None,
+                              "spawned processes, each reads and prints its part"))
+    t0 = time.perf_counter()
+    canvas = Canvas(io.BytesIO(), pagesize=A4, pageCompression=1)
+    for _ in range(result.pages):
+        canvas.setFont(MINCHO, 12)
+        canvas.drawString(72, 720, "山田 太郎 様")
+        canvas.showPage()
+    canvas.save()
+    floor = time.perf_counter() - t0
+    figures.append(Figure("reference: reportlab, one line per page", result.pages, floor, result.pages / floor, None, None, "same fonts"))
+    return figures

@@ -397,7 +397,10 @@ class _Decider:
         for cert in sorted((d for d in live if d.kind == CERTIFICATE and d is not current and self.ends[d.id] is not None),
                            key=lambda d: self.ends[d.id], reverse=True):
             end = self.ends[cert.id]
-            if not any(d.kind == CERTIFICATE and d.valid_from > end for d in live) and self.renewable(end, rules):
+            # not when another certificate runs past it (started after it, or before it and longer: an
+            # old 保険証 ending 2025-12-01 behind a certificate already sent, in the registry's history)
+            if not any(d.kind == CERTIFICATE and d is not cert and (self.ends[d.id] is None or self.ends[d.id] > end) for d in live) \
+                    and self.renewable(end, rules):
                 first = max(day, end + ONE_DAY)
                 if self.reasons(first):
                     return "renewal", first, (), cert

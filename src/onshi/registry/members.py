@@ -8,8 +8,12 @@ person's address in every channel until that insurer lifts it (lookup.dv_protect
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, exists, select
+import datetime as dt
 
+from sqlalchemy import ColumnElement, Connection, exists, or_, select
+
+from ..domain.errors import NotFound
+from . import models
 from .schema import qualification
 
 
@@ -44,3 +48,29 @@ def member_data(conn: Connection, insurer_number: str, person_id: int) -> dict |
     if row is None:
         return None
     return {**row, "dv_flag": insurer_dv_flag(conn, insurer_number, person_id)}
+
+
+def find_qualification(conn: Connection, insurer_number: str, numbers: models.MemberNumbers):  # noqa: ANN201
+    """The insurer's newest qualification on these 記号・番号・枝番 (NotFound naming `number`)."""
+    cond = [
+        qualification.c.insurer_number == insurer_number,
+        qualification.c.symbol == numbers.symbol,
+        qualification.c.number == numbers.number,
+        qualification.c.branch == numbers.branch,
+    ]
+    row = conn.execute(select(qualification).where(*cond).order_by(qualification.c.start.desc()).limit(1)).mappings().first()
+    if row is None:
+        label = "-".join(x for x in (numbers.symbol, numbers.number, numbers.branch) if x)
+        raise NotFound("number", f"a qualification {label} of insurer {insurer_number} was not found")
+    return row
+
+
+def currently_insures(conn: Connection, insurer_number: str, person_id: int, today: dt.date) -> bool:
+    """The insurer holds a qualification of the person that has not ended before today."""
+    return conn.execute(
+        select(qualification.c.id).where(
+            qualification.c.person_id == person_id,
+            qualification.c.insurer_number == insurer_number,
+            or_(qualification.c.end.is_(None), qualification.c.end >= today),
+        ).limit(1)
+    ).first() is not None

@@ -91,6 +91,8 @@ class Acquisition(MemberNumbers, _Limit):
     income: Literal["general", "high"] = "general"
     kouki_ratio: Literal[10, 20, 30] | None = None
     dv_flag: bool = False
+    mailing_address: str | None = Field(None, max_length=200, description="R-I3e: where letters go when the member gave an address (a DV-flagged member's only)")
+    mailing_postcode: str | None = Field(None, pattern=r"^\d{3}-?\d{4}$")
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
 
@@ -100,8 +102,12 @@ class Acquisition(MemberNumbers, _Limit):
             raise ValueError("start: is before the birth date")
         if self.limit_start and self.limit_end and self.limit_end < self.limit_start:
             raise ValueError("limit_end: is before limit_start")
-        if self.postcode and "-" not in self.postcode:
-            self.postcode = f"{self.postcode[:3]}-{self.postcode[3:]}"
+        for name in ("postcode", "mailing_postcode"):
+            value = getattr(self, name)
+            if value and "-" not in value:
+                setattr(self, name, f"{value[:3]}-{value[3:]}")
+        if bool(self.mailing_address) != bool(self.mailing_postcode):
+            raise ValueError("mailing_postcode: the mailing address and its postcode go together")
         return self
 
 
@@ -122,6 +128,8 @@ class Change(MemberNumbers, _Limit):
     income: Literal["general", "high"] | None = None
     kouki_ratio: Literal[10, 20, 30] | None = None
     dv_flag: bool | None = Field(None, description="R-D5 自己情報提供不可フラグ: set or lift this insurer's flag (also on an ended qualification)")
+    mailing_address: str | None = Field(None, max_length=200, description="R-I3e: the address the member gave for letters")
+    mailing_postcode: str | None = Field(None, pattern=r"^\d{3}-\d{4}$")
 
     _ratio = field_validator("kouki_ratio", mode="before")(classmethod(lambda cls, v: _ratio_percent(v)))
 

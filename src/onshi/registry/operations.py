@@ -22,10 +22,13 @@ from ..domain.card import card_expiry, cert_expiry
 from ..domain.errors import Conflict, Forbidden, InputError, NotFound
 from ..policy import load_policy
 from . import db, models
+from .events import record_changes, record_event
 from .linkage import check_linkage
+from .member_ops import MEMBER_HANDLERS
+from .members import currently_insures as _currently_insures
+from .members import find_qualification as _find_qualification
 from .schema import card, insurer, operation, person, qualification
 from .security import my_number_hash
-
 
 
 @dataclass(frozen=True)
@@ -54,14 +57,15 @@ def _deadline(kind: str, notified: dt.date | None, registered: dt.date) -> dict:
     return {"deadline_days": days, "days_taken": taken, "deadline_met": taken <= days}
 
 
-def run(engine: Engine, insurer_number: str, kind: str, data: object) -> OperationResult:
-    """Validate `data` for operation `kind` and carry it out for `insurer_number`.
+def run(engine: Engine, insurer_number: str, kind: str, data: object, handlers: dict | None = None) -> OperationResult:
+    """Validate `data` for operation `kind` and carry it out for `insurer_number` (`handlers`:
+    kind → (handler, model) of a layer above the registry, e.g. issuance settings).
 
     Concurrent requests cannot create a state one request cannot: each runs in a write
     transaction (db.write_transaction) under the partial unique indexes of schema.py, and one
     that loses to a concurrent write runs again and then sees it — the same request id is a
     replay, anything else a 409 naming the field."""
-    handler, model = HANDLERS[kind]
+    handler, model = (handlers or HANDLERS)[kind]
     payload = data if isinstance(data, model) else models.parse(model, data)
     digest = _digest(kind, payload)
     today = config.today()
@@ -109,6 +113,7 @@ CONSTRAINT_FIELDS = {
     "card_pkey": "serial",
     "card.serial": "serial",
     "uq_operation_request": "request_id",
+    "uq_certificate_application": "date",
 }
 
 
@@ -155,21 +160,6 @@ def _numbers_taken(conn: Connection, insurer_number: str, symbol: str, number: s
     return conn.execute(select(qualification.c.id).where(*cond).limit(1)).first() is not None
 
 
-def _find_qualification(conn: Connection, insurer_number: str, numbers: models.MemberNumbers):  # noqa: ANN202
-    """The insurer's newest qualification on these 記号・番号・枝番, locked for the change."""
-    cond = [
-        qualification.c.insurer_number == insurer_number,
-        qualification.c.symbol == numbers.symbol,
-        qualification.c.number == numbers.number,
-        qualification.c.branch == numbers.branch,
-    ]
-    row = conn.execute(select(qualification).where(*cond).order_by(qualification.c.start.desc()).limit(1)).mappings().first()
-    if row is None:
-        label = "-".join(x for x in (numbers.symbol, numbers.number, numbers.branch) if x)
-        raise NotFound("number", f"a qualification {label} of insurer {insurer_number} was not found")
-    return row
-
-
 def _ended(row, today: dt.date) -> bool:  # noqa: ANN001
     """The insurer no longer insures the member on this qualification (its last day is past)."""
     return row["end"] is not None and row["end"] < today
@@ -187,16 +177,6 @@ def _member_person(conn: Connection, insurer_number: str, my_hash: str, today: d
     if not _currently_insures(conn, insurer_number, row.id, today):
         raise Forbidden("my_number", f"this person is not a member of insurer {insurer_number}")
     return row.id
-
-
-def _currently_insures(conn: Connection, insurer_number: str, person_id: int, today: dt.date) -> bool:
-    return conn.execute(
-        select(qualification.c.id).where(
-            qualification.c.person_id == person_id,
-            qualification.c.insurer_number == insurer_number,
-            or_(qualification.c.end.is_(None), qualification.c.end >= today),
-        ).limit(1)
-    ).first() is not None
 
 
 def _check_kouki(insurer_number: str, kouki_ratio: int | None, kind: str) -> None:
@@ -247,8 +227,11 @@ def acquire(conn: Connection, insurer_number: str, p: models.Acquisition, today:
             start=p.start, end=None, income=p.income, kouki_ratio=p.kouki_ratio, limit_category=p.limit_category,
             limit_start=p.limit_start, limit_end=p.limit_end, limit_issued=p.limit_issued, notified=p.notified, registered=today,
             name=p.name, kana=p.kana, address=p.address, postcode=p.postcode, dv_flag=p.dv_flag,
+            mailing_address=p.mailing_address, mailing_postcode=p.mailing_postcode,
         ).returning(qualification.c.id)
     ).scalar_one()
+    record_event(conn, qid, insurer_number, "acquisition", p.start, today)  # R-I4a
+    record_event(conn, qid, insurer_number, "registration_done", today, today)  # R-I5: the data is in the central system
     return {"person_id": person_id, "qualification_id": qid, "symbol": p.symbol, "number": p.number, "branch": p.branch, "start": p.start.isoformat()}
 
 
@@ -273,6 +256,7 @@ def change(conn: Connection, insurer_number: str, p: models.Change, today: dt.da
             "limit_category": p.limit_category, "limit_start": p.limit_start, "limit_end": p.limit_end,
             "limit_issued": p.limit_issued,
             "name": p.name, "kana": p.kana, "address": p.address, "postcode": p.postcode, "dv_flag": p.dv_flag,
+            "mailing_address": p.mailing_address, "mailing_postcode": p.mailing_postcode,
         }.items()
         if v is not None
     }
@@ -292,6 +276,7 @@ def change(conn: Connection, insurer_number: str, p: models.Change, today: dt.da
         if my_hash:
             check_linkage(conn, my_hash, name=p.name, kana=p.kana, address=p.address)  # R-I2
     conn.execute(update(qualification).where(qualification.c.id == row["id"]).values(**values))
+    record_changes(conn, row, values, date=p.notified, recorded=today)  # R-I4b, R-I5
     return {"person_id": row["person_id"], "qualification_id": row["id"], "changed": sorted(values)}
 
 
@@ -320,6 +305,7 @@ def lose(conn: Connection, insurer_number: str, p: models.Loss, today: dt.date) 
         if p.end > row["end"] and _numbers_taken(conn, insurer_number, row["symbol"], row["number"], row["branch"], row["end"] + dt.timedelta(days=1), p.end, except_person=row["person_id"]):
             raise Conflict("end", "these 記号・番号・枝番 belong to another member in the corrected period")
     conn.execute(update(qualification).where(qualification.c.id == row["id"]).values(end=p.end, loss_reason=p.loss_reason))
+    record_event(conn, row["id"], insurer_number, "loss", p.end, today)  # R-I7c: its documents end with it
     return {"person_id": row["person_id"], "qualification_id": row["id"], "end": p.end.isoformat(), "loss_reason": p.loss_reason,
             **({"corrected": row["end"].isoformat()} if row["end"] is not None else {})}
 
@@ -357,8 +343,8 @@ def register_card(conn: Connection, insurer_number: str, p: models.CardRegistrat
         raise Forbidden("serial", f"the card holder is not a member of insurer {insurer_number}")
     if day < row["issued"]:
         raise InputError("registered_on", "is before the card was issued")
-    if row["insurance_registered"] is None:
-        conn.execute(update(card).where(card.c.serial == p.serial).values(insurance_registered=day))
+    if row["insurance_registered"] is None:  # (again after a 利用登録解除: the cancellation is over, R-I3c)
+        conn.execute(update(card).where(card.c.serial == p.serial).values(insurance_registered=day, registration_cancelled=None))
         registered = day
     else:
         registered = row["insurance_registered"]
@@ -371,6 +357,7 @@ HANDLERS = {
     "loss": (lose, models.Loss),
     "card_link": (link_card, models.CardLink),
     "card_registration": (register_card, models.CardRegistration),
+    **MEMBER_HANDLERS,  # issue 12: applications for a certificate, 利用登録解除, カード返納
 }
 
 

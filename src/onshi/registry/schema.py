@@ -103,6 +103,10 @@ qualification = Table(
     # R-D5 / R-I3e 自己情報提供不可フラグ as this insurer set it: while any insurer's flag is set the
     # person's address leaves the system in no channel (lookup.dv_protected), until that insurer lifts it.
     Column("dv_flag", Boolean, nullable=False, default=False),
+    # R-I3e: where this insurer mails its member's letters when the member gave an address of their
+    # own (a DV-flagged member's letters go only there, never to the protected address). Issue 12.
+    Column("mailing_address", String(200)),
+    Column("mailing_postcode", String(8)),
     Index("ix_qualification_numbers", "insurer_number", "number", "symbol", "branch"),
     Index("ix_qualification_person", "person_id"),
 )
@@ -122,6 +126,10 @@ card = Table(
     Column("cert_expires", Date, nullable=False),
     Column("insurance_registered", Date),  # 健康保険証利用登録; null = not registered
     Column("revoked", Date),  # replaced or returned; no longer verifies
+    # R-I3c (issue 12): 利用登録解除 (insurance_registered is cleared with it: the card stops
+    # answering as マイナ保険証) and カード返納 (revoked with it).
+    Column("registration_cancelled", Date),
+    Column("returned", Date),
     Index("ix_card_person", "person_id"),
 )
 Index("uq_card_current", card.c.person_id, unique=True, postgresql_where=card.c.revoked.is_(None), sqlite_where=card.c.revoked.is_(None))
@@ -132,14 +140,23 @@ document = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("person_id", BigId, ForeignKey("person.id"), nullable=False),
     Column("qualification_id", BigId, ForeignKey("qualification.id")),
-    Column("kind", String(24), nullable=False),  # eligibility_certificate | notice | insurance_card
+    Column("kind", String(24), nullable=False),  # eligibility_certificate | notice | registration_notice | insurance_card
     Column("form", String(10)),  # card | postcard | a4 | electronic
     Column("issued", Date),  # 交付年月日
     Column("valid_from", Date),  # 有効開始年月日 (null: from the issue date)
-    Column("expires", Date),  # 有効終了年月日 (null: no end printed)
+    Column("expires", Date),  # 有効終了年月日 (null: no end printed); a replacement sets it (document_end)
+    # Issued by an issuance run (issue 12): the rule IDs that decided it and the run it came from.
+    Column("rules", String(200)),
+    Column("run_id", BigId),
     Index("ix_document_person", "person_id"),
     Index("ix_document_qualification", "qualification_id"),
+    Index("ix_document_run", "run_id"),
+    Index("ix_document_expires", "expires"),  # the run's renewal window (issuance/candidates.py)
 )
+# A run sends a member at most one document of a kind a day (R-I6a): a restarted or concurrent
+# run cannot record one twice.
+Index("uq_document_run_issue", document.c.qualification_id, document.c.kind, document.c.issued, unique=True,
+      postgresql_where=document.c.run_id.is_not(None), sqlite_where=document.c.run_id.is_not(None))
 
 resident = Table(
     "resident",
@@ -295,9 +312,103 @@ web_session = Table(
     Index("ix_web_session_key", "key_hash"),
 )
 
+# ---------------------------------------------------------------- issuance (migration 0010, issuance/)
+
+issuance_setting = Table(
+    "issuance_setting",
+    metadata,
+    # An insurer's issuance settings: the validated InsurerOptions (issuance.models, `stored()` JSON:
+    # only what the insurer set, the rest is the policy default of its kind) and what it prints.
+    Column("insurer_number", String(8), ForeignKey("insurer.number"), primary_key=True),
+    Column("options", Text, nullable=False, default="{}"),
+    Column("certificate_form", String(8), nullable=False, default="card"),  # card | postcard | a4 (seed 002)
+    Column("issuer_name", String(100)),  # 交付者名 (default: from the insurer's name)
+    Column("sender_postcode", String(8)),
+    Column("sender_address", String(200)),
+    Column("phone", String(20)),
+    Column("updated_at", DateTime(timezone=True)),
+)
+
+member_event = Table(
+    "member_event",
+    metadata,
+    # What the insurer operations did that the issuance rules react to (R-I4a, R-I4b, R-I5, R-I7c):
+    # acquisition, numbers_changed, name_changed, copay_changed, registration_done, loss.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("qualification_id", BigId, ForeignKey("qualification.id"), nullable=False),
+    Column("insurer_number", String(8), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("date", Date, nullable=False),  # the day it takes effect
+    Column("recorded", Date, nullable=False),  # the day the insurer recorded it (a run sees it from then)
+    Index("ix_member_event_qualification", "qualification_id"),
+    Index("ix_member_event_recorded", "recorded"),
+)
+
+certificate_application = Table(
+    "certificate_application",
+    metadata,
+    # 資格確認書の交付申請 (R-I3f, R-I3g) and what the runs decided about it.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("qualification_id", BigId, ForeignKey("qualification.id"), nullable=False),
+    Column("insurer_number", String(8), nullable=False),
+    Column("date", Date, nullable=False),  # the day it was made
+    Column("reason", String(12), nullable=False),  # care | card_lost | card_renewal | other
+    Column("recorded", Date, nullable=False),
+    Column("decision", String(10)),  # granted | refused | ended | not_needed (null: not decided yet)
+    Column("decided", Date),  # the run day of that decision
+    Column("decided_run", BigId),
+    UniqueConstraint("qualification_id", "date", "reason", name="uq_certificate_application"),
+    Index("ix_certificate_application_qualification", "qualification_id"),
+)
+
+issuance_run = Table(
+    "issuance_run",
+    metadata,
+    # One run of `onshi issuance run` (or its HTTP twin, or the seed's history): one insurer or all
+    # ('*'), one run day. Committed per batch with its documents, so a killed run resumes.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(8), nullable=False),  # an insurer number, or '*' for every insurer
+    Column("run_date", Date, nullable=False),
+    Column("status", String(8), nullable=False),  # running | done | failed
+    Column("origin", String(8), nullable=False),  # cli | http | seed
+    Column("request_id", String(64)),  # HTTP: the client's idempotency key
+    Column("owner", String(120)),  # host:pid of the process running it (a dead owner's run is resumed)
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("candidates", Integer),  # members selected by the SQL (of the last attempt)
+    Column("summary", Text, nullable=False, default="{}"),  # counts by kind, rule, end and application (JSON)
+    Column("warnings", Text, nullable=False, default="[]"),  # the first warnings of the engine and the printing (JSON)
+    Column("error", Text),
+    UniqueConstraint("scope", "request_id", name="uq_issuance_run_request"),
+    Index("ix_issuance_run_scope_date", "scope", "run_date"),
+)
+# One live run per scope: a second start is refused (409), a killed one is resumed.
+Index("uq_issuance_run_live", issuance_run.c.scope, unique=True,
+      postgresql_where=issuance_run.c.status == "running", sqlite_where=issuance_run.c.status == "running")
+
+document_end = Table(
+    "document_end",
+    metadata,
+    # A held document a run ended (R-I7a–d): its former and new last day, the rules, and the
+    # document that replaced it (null: it ended without one, R-I7c / R-I7d). A run ends a
+    # document once; a later run may renew it again (R-I6a 3b behind an お知らせ).
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("document_id", BigId, ForeignKey("document.id"), nullable=False),
+    Column("run_id", BigId, ForeignKey("issuance_run.id"), nullable=False),
+    Column("replaced_by", BigId, ForeignKey("document.id")),
+    Column("previous_expires", Date),
+    Column("valid_until", Date, nullable=False),
+    Column("rules", String(60), nullable=False),
+    UniqueConstraint("document_id", "run_id", name="uq_document_end"),
+    Index("ix_document_end_run", "run_id"),
+    Index("ix_document_end_replaced_by", "replaced_by"),  # its foreign key, checked when a document goes
+)
+
 TABLES_IN_LOAD_ORDER = (
     insurer, facility, api_key, person, qualification, card, document, resident, operation, verification, visit,
-    reference_number, bulk_request, setting, web_session,
+    reference_number, bulk_request, setting, web_session, issuance_setting, member_event, certificate_application,
+    issuance_run, document_end,
 )
 
 # ---------------------------------------------------------------- claims (migration 0004, claims/)

@@ -12,8 +12,11 @@ Given (people, seed, today) the registry always receives the same rows:
   birthday (R-P4), recent job changes whose new qualification is not registered yet (R-I1, F.1);
 - My Number cards whose certificates expire in the renewal waves of 電子証明書の更新必要件数
   (seed 002), with renewals, grace periods and lapses (R-B1–B4);
-- the documents insurers sent: old insurance cards (A6), 資格確認書 ex officio (R-I3, R-T3),
-  資格情報のお知らせ (R-I4).
+- the documents insurers sent: the old insurance cards (A6) and the employee insurers'
+  FY2024 お知らせ (R-I4d); then the history of the insurers' issuance runs since 2024-12-02
+  (issuance/history.py: the real runs, monthly, over what the seed recorded — acquisitions,
+  losses, applications, returned cards, each insurer's options), which sends every 資格確認書
+  and 資格情報のお知らせ from then on (R-I3 … R-I7, R-T3).
 
 The 個人番号 exists only inside the generator, as input to `my_number_hash`.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import base64
 import bisect
 import datetime as dt
+import json
 import random
 import time
 from collections import defaultdict
@@ -34,8 +38,8 @@ from sqlalchemy import Engine, bindparam, select, text
 
 from .. import config
 from ..domain.card import card_expiry, card_status, cert_expiry, grace_period_end
-from ..domain.copay import kouki_start
-from ..domain.dates import add_months, age_on, anniversary, birthday_in_year, end_of_month
+from ..domain.copay import elderly_start, kouki_start
+from ..domain.dates import add_months, age_on, anniversary, birthday_in_year
 from ..domain.numbers import PREFECTURES, my_number_check_digit, with_check_digit
 from . import db, schema
 from .bulk import BulkWriter
@@ -238,18 +242,19 @@ EMPLOYEE_CARD_EXPIRY = Date(2025, 12, 1)
 KOUKI_CARD_EXPIRY = Date(2025, 7, 31)
 KOKUHO_CARD_EXPIRIES = ((Date(2025, 7, 31), 40), (Date(2025, 8, 31), 10), (Date(2025, 9, 30), 20),
                         (Date(2025, 10, 31), 15), (Date(2025, 11, 30), 15))
-KOUKI_CERTIFICATE_ISSUE = Date(2025, 8, 1)  # R-T3
 KOUKI_SYSTEM_START = Date(2008, 4, 1)
 
 PERSON_COLS = ("id", "my_number_hash", "birth_date", "sex")
 QUALIFICATION_COLS = ("id", "person_id", "insurer_number", "symbol", "number", "branch", "relation", "insured_name",
                       "card_classification", "start", "end", "loss_reason", "income", "kouki_ratio", "notified", "registered",
-                      "name", "kana", "address", "postcode", "dv_flag")
-CARD_COLS = ("serial", "person_id", "issued", "card_expires", "cert_expires", "insurance_registered", "revoked")
+                      "name", "kana", "address", "postcode", "dv_flag", "mailing_address", "mailing_postcode")
+CARD_COLS = ("serial", "person_id", "issued", "card_expires", "cert_expires", "insurance_registered", "revoked", "returned")
+EVENT_COLS = ("qualification_id", "insurer_number", "kind", "date", "recorded")
+APPLICATION_COLS = ("qualification_id", "insurer_number", "date", "reason", "recorded")
 DOCUMENT_COLS = ("id", "person_id", "qualification_id", "kind", "form", "issued", "valid_from", "expires")
 RESIDENT_COLS = ("my_number_hash", "name", "kana", "birth_date", "sex", "address")
-CERTIFICATE_FORMS = {
-    "employee": (("card", 70), ("postcard", 15), ("a4", 10), ("electronic", 5)),
+CERTIFICATE_FORMS = {  # the 資格確認書 form an insurer prints (seed 002: カード型・はがき型・A4型)
+    "employee": (("card", 75), ("postcard", 15), ("a4", 10)),
     "kokuho": (("card", 50), ("postcard", 35), ("a4", 15)),
     "kouki": (("card", 60), ("postcard", 35), ("a4", 5)),
 }
@@ -345,10 +350,28 @@ class Catalogue:
         for p, pref in enumerate(PREFECTURES, start=1):
             self.kouki[p] = self._add(with_check_digit(f"39{p:02d}115"), f"{pref}後期高齢者医療広域連合", "kouki", p)
         self.pref_cum = _cum(PREF_POPULATION)
-        # Old employee cards were printed per insurer; its certificates go out in 2025-11 (A6, R-I3).
-        self.transition_day = {n: Date(2025, 11, 1 + rng.randrange(20)) for n, _, k, _ in self.insurers if k in EMPLOYEE_KINDS}
+        # R-I4d: each employee insurer mailed its お知らせ to every member once, on a day of FY2024.
+        self.notice_day = {n: Date(2024, 9, 2) + dt.timedelta(days=10 * rng.randrange(20)) for n, _, k, _ in self.insurers if k in EMPLOYEE_KINDS}
         self.certificate_years = {n: rng.choice((5, 5, 5, 3, 2)) for n, _, k, _ in self.insurers if k in EMPLOYEE_KINDS}
         self.facilities = self._facilities(rng, people)
+        self.issuance_settings = self._issuance_settings(random.Random(f"onshi-issuance-settings:{seed}"))
+
+    def _issuance_settings(self, rng: random.Random) -> list[tuple]:
+        """Each insurer's issuance options (R-I3h, R-I6c; the policy defaults left unset) and the
+        資格確認書 form it prints: (insurer_number, options JSON, certificate_form)."""
+        all_members = {m.insurer for munis in self.municipalities.values() for m in munis if m.all_members}
+        forms = {k: _weighted(v) for k, v in CERTIFICATE_FORMS.items()}
+        rows = []
+        for number, name, kind, _ in self.insurers:
+            options: dict[str, object] = {}
+            if number in all_members:
+                options["certificate_to_all"] = True  # 渋谷区・世田谷区 国保 (ISSUANCE R-I3h)
+            if kind in EMPLOYEE_KINDS and self.certificate_years[number] != 5:
+                options["certificate_years"] = self.certificate_years[number]
+            if name == "日本私立学校振興・共済事業団":
+                options["certificate_until"] = "2029-11-30"  # 私学共済 prints one date for all (R-I6c)
+            rows.append((number, json.dumps(options, sort_keys=True), _pick(rng, *forms[kind if kind in forms else "employee"])))
+        return rows
 
     def _add(self, number: str, name: str, kind: str, pref: int) -> str:
         self.insurers.append((number, name, kind, pref))
@@ -597,7 +620,6 @@ class _Generator:
                           for _, men, women in self.given]
         self.earner = [(below, *_weighted(kinds)) for below, kinds in EARNER_KINDS]
         self.ratios, self.ratio_cum = _weighted(KOUKI_RATIOS)
-        self.forms = {k: _weighted(v) for k, v in CERTIFICATE_FORMS.items()}
         rng = random.Random(f"onshi-serials:{seed}")
         self.card_offset = rng.randrange(1 << 60)
         self.mn_offset = rng.randrange(10**11)
@@ -910,7 +932,15 @@ class _Generator:
         ratio = _pick(rng, self.ratios, self.ratio_cum)
         q = _Q(id=self._qualification_id(), insurer=insurer, kind="kouki", symbol="", number=number, branch="", relation="self",
                insured_name=None, start=start, income="high" if ratio == 30 else "general", kouki_ratio=ratio)
-        self._stamps(rng, q)
+        if start == kouki_start(p.birth):  # the 広域連合 enrols a 75th birthday ahead (its documents go the month before, R-I6b)
+            q.notified = start - _days(rng, 40, 75)
+            q.registered = q.notified + _days(rng, 0, 4)
+            if q.notified > self.today:
+                q.notified = q.registered = None
+            elif q.registered > self.today:
+                q.registered = None
+        else:
+            self._stamps(rng, q)
         p.quals.append(q)
 
     # -------------------------------------------------- My Number cards
@@ -1001,131 +1031,81 @@ class _Generator:
             return card.grace_end + _days(rng, 1, 400)
         return None
 
-    # -------------------------------------------------- documents
+    # -------------------------------------------------- documents and what the issuance runs read
 
     def _documents(self, rng: random.Random, p: _P) -> list[tuple]:
-        today = self.today
+        """What insurers sent before the issuance runs of the history (issuance/history.py):
+        the last old 保険証 (A6) of every qualification open on 2024-12-01 — 後期 renewed its
+        cards on 2024-08-01 until 2025-07-31, 国保 printed its own expiry, employee insurers
+        2025-12-01 — and the employee insurers' one-time お知らせ of FY2024 to every member (R-I4d).
+        Everything from 2024-12-02 on (certificates, お知らせ, renewals, ends) comes from the runs."""
         docs: list[tuple] = []
-        certificates: list[tuple[_Q, Date, Date]] = []
 
-        def usable(day: Date) -> bool:
-            return any(c.usable_on(day) for c in p.cards)
-
-        old_cards: dict[int, tuple[Date, Date | None]] = {}
-
-        def emit(q: _Q, kind: str, issued: Date, expires: Date | None, valid_from: Date | None = None) -> None:
-            """valid_from: the first day it covers (default: the later of issue and the qualification's
-            start; a 資格確認書 sent while the old card is still valid starts the day after it ends)."""
-            if issued > today:
+        def emit(q: _Q, kind: str, issued: Date, valid_from: Date, expires: Date | None) -> None:
+            if issued > self.today:
                 return
-            form = None
-            if kind == "eligibility_certificate":
-                group = q.kind if q.kind in ("kokuho", "kouki") else "employee"
-                form = _pick(rng, *self.forms[group])
-                certificates.append((q, issued, expires))
-            if kind != "notice":
-                valid_from = valid_from or max(issued, q.start)
-            if kind == "insurance_card":
-                old_cards[q.id] = (issued, expires)
-            elif kind == "eligibility_certificate" and q.id in old_cards:
-                card_issued, card_expires = old_cards[q.id]
-                after = card_expires + DAY if card_expires is not None and card_issued <= issued <= card_expires else None
-                if after is not None and (expires is None or after <= expires):
-                    valid_from = max(valid_from, after)
-            docs.append((self.next_document, p.id, q.id, kind, form, issued, valid_from, expires))
+            docs.append((self.next_document, p.id, q.id, kind, "a4" if kind == "notice" else None, issued, valid_from, expires))
             self.next_document += 1
 
-        def certificate(q: _Q, issued: Date, valid_from: Date | None = None) -> None:
-            emit(q, "eligibility_certificate", issued, self._certificate_expiry(q, issued), valid_from)
-
         for q in p.quals:
-            old_card = q.start <= LAST_OLD_CARD and (q.end is None or q.end > LAST_OLD_CARD)
-            if q.kind == "kouki":
-                self._kouki_documents(rng, p, q, old_card, usable, emit)
-                continue
-            if old_card:  # A6: the last 健康保険証 and its printed expiry
-                if q.kind == "kokuho":
-                    expiry = q.printed_expiry
-                    issued = max(q.start, add_months(expiry, -12) + DAY)
-                    transition = expiry - _days(rng, 10, 25)
+            if q.start <= LAST_OLD_CARD and (q.end is None or q.end > LAST_OLD_CARD):
+                if q.kind == "kouki":
+                    emit(q, "insurance_card", max(q.start, Date(2024, 8, 1)), q.start, KOUKI_CARD_EXPIRY)
+                elif q.kind == "kokuho":
+                    emit(q, "insurance_card", max(q.start, add_months(q.printed_expiry, -12) + DAY), q.start, q.printed_expiry)
                 else:
-                    expiry = EMPLOYEE_CARD_EXPIRY
-                    issued = min(q.start + _days(rng, 5, 14), LAST_OLD_CARD)
-                    transition = self.cat.transition_day[q.insurer]
-                emit(q, "insurance_card", issued, expiry, q.start if q.kind != "kokuho" else None)
-                # R-I3 / R-I4: before the old card expires, a 資格確認書 to members without a
-                # usable マイナ保険証 (valid from the day after the card's end), a お知らせ to the others.
-                if q.active_on(transition):
-                    if not usable(transition) or (q.kind == "kokuho" and p.home.muni.all_members):
-                        certificate(q, transition)
-                    else:
-                        emit(q, "notice", transition, None)
-            elif q.notified is not None:
-                issued = q.notified + _days(rng, 3, 10)
-                if q.active_on(issued):
-                    if usable(issued):
-                        emit(q, "notice", issued, None)
-                    else:
-                        certificate(q, issued, q.start)  # covers the qualification from its first day
-        # R-B4: a card past its grace period → a 資格確認書 ex officio by the end of the grace period.
-        for card in p.cards:
-            lapse = card.grace_end
-            if lapse >= today or (card.revoked is not None and card.revoked <= lapse) or card.registered is None or usable(lapse + DAY):
-                continue
-            q = next((q for q in p.quals if q.active_on(lapse)), None)
-            if q is None:
-                continue
-            issued = max(lapse - _days(rng, 0, 20), q.start)
-            if issued <= LAST_OLD_CARD:  # before then the old card was still the insurance card
-                continue
-            if any(c[0] is q and c[1] <= issued <= (c[2] or Date.max) for c in certificates):
-                continue
-            certificate(q, issued)
-        # 国保 certificates run a year; renewed for members still without a usable card.
-        for q, issued, expires in list(certificates):
-            while q.kind == "kokuho" and expires < today and q.active_on(expires + DAY) and not usable(expires + DAY):
-                issued, expires = expires + DAY, self._certificate_expiry(q, expires + DAY)
-                emit(q, "eligibility_certificate", issued, expires)
+                    emit(q, "insurance_card", min(q.start + _days(rng, 5, 14), LAST_OLD_CARD), q.start, EMPLOYEE_CARD_EXPIRY)
+            if q.kind in EMPLOYEE_KINDS:  # R-I4d: once, to every member, in FY2024
+                day = self.cat.notice_day[q.insurer]
+                if q.active_on(day):
+                    emit(q, "notice", day, day, self._notice_expiry(p.birth, day))
         return docs
 
-    def _kouki_documents(self, rng, p: _P, q: _Q, old_card: bool, usable, emit) -> None:  # noqa: ANN001
-        """R-T3: a 資格確認書 to every 後期高齢者 through 2026-07-31; from the 2026-08 renewal
-        only to members 85+ or without a usable マイナ保険証, a お知らせ to the others."""
-        if old_card:
-            emit(q, "insurance_card", max(q.start, Date(2024, 8, 1)), KOUKI_CARD_EXPIRY)
-        elif q.start < KOUKI_CERTIFICATE_ISSUE:
-            issued = max(q.start - _days(rng, 7, 20), LAST_OLD_CARD + DAY)
-            emit(q, "eligibility_certificate", issued, KOUKI_CARD_EXPIRY)
-        if q.active_on(KOUKI_CERTIFICATE_ISSUE):
-            emit(q, "eligibility_certificate", KOUKI_CERTIFICATE_ISSUE, Date(2026, 7, 31))
-        elif q.start < Date(2026, 8, 1):
-            emit(q, "eligibility_certificate", max(q.start - _days(rng, 7, 20), KOUKI_CERTIFICATE_ISSUE + DAY), Date(2026, 7, 31))
-        year = 2026
-        while Date(year, 8, 1) <= self.today:
-            renewal = Date(year, 8, 1)
-            if q.active_on(renewal):
-                if age_on(p.birth, renewal) >= 85 or not usable(renewal):
-                    emit(q, "eligibility_certificate", renewal, Date(year + 1, 7, 31))
-                elif year == 2026:
-                    emit(q, "notice", renewal, None)
-            elif q.start > renewal and q.start < Date(year + 1, 8, 1):
-                issued = q.start - _days(rng, 7, 20)
-                if age_on(p.birth, q.start) >= 85 or not usable(issued):
-                    emit(q, "eligibility_certificate", issued, Date(year + 1, 7, 31))
-                else:
-                    emit(q, "notice", issued, None)
-            year += 1
+    @staticmethod
+    def _notice_expiry(birth: Date, first: Date) -> Date | None:
+        """R-I6d for an employee insurer's お知らせ: none, or from the copay-70 day the next 31 July
+        (and never past the day before the 75th birthday)."""
+        if first < elderly_start(birth):
+            return None
+        end = Date(first.year if first <= Date(first.year, 7, 31) else first.year + 1, 7, 31)
+        return min(end, kouki_start(birth) - DAY)
 
-    def _certificate_expiry(self, q: _Q, issued: Date) -> Date:
-        """The end date each insurer sets (R-I3: at most 5 years)."""
-        if q.kind == "kokuho":
-            expires = q.printed_expiry
-            while expires < issued + dt.timedelta(days=60):
-                expires = end_of_month(add_months(expires, 12))
-            return expires
-        if q.kind == "kouki":
-            return Date(issued.year + (1 if issued.month >= 8 else 0), 7, 31)
-        return end_of_month(Date(issued.year + self.cat.certificate_years[q.insurer], issued.month, 1))
+    def _history(self, rng: random.Random, p: _P, dv: bool) -> dict[str, list[tuple]]:
+        """The facts the history's runs react to, as the insurer operations record them
+        (registry/events.py): acquisitions and registrations since 2024-12-02, losses,
+        applications for a 資格確認書 (R-I3f, R-I3g), returned cards (R-I3c)."""
+        events, applications = [], []
+        for q in p.quals:
+            if q.start > LAST_OLD_CARD and q.notified is not None:
+                events.append((q.id, q.insurer, "acquisition", q.start, q.notified))
+                if q.registered is not None:
+                    events.append((q.id, q.insurer, "registration_done", q.registered, q.registered))
+            if q.end is not None and q.end > LAST_OLD_CARD:
+                events.append((q.id, q.insurer, "loss", q.end, min(q.end + _days(rng, 1, 5), self.today)))
+            if q.end is not None and q.end < self.today:
+                continue
+            age = age_on(p.birth, self.today)
+            u = rng.random()
+            if q.kind == "kouki" and age < 85 and u < 0.04:  # keep a certificate after 2026-07 (R-I3g)
+                day = _uniform_date(rng, Date(2026, 4, 1), Date(2026, 7, 20))
+                applications.append((q.id, q.insurer, day, "care" if rng.random() < 0.7 else "other"))
+            elif u < 0.004 + (0.01 if age >= 70 else 0):
+                day = _uniform_date(rng, max(q.start, Date(2024, 12, 2)), self.today)
+                applications.append((q.id, q.insurer, day, rng.choice(("care", "care", "card_lost", "card_renewal", "other"))))
+        returned = []
+        live = [c for c in p.cards if c.revoked is None and c.issued < self.today]
+        if live and rng.random() < 0.0008:  # カード返納
+            card = live[-1]
+            card.revoked = _uniform_date(rng, max(card.issued, Date(2024, 12, 2)), self.today)
+            returned.append(card.serial)
+        mailing = None
+        if dv and rng.random() < 0.9:  # the address the member gave for letters (R-I3e)
+            pref = rng.randint(1, 47)
+            muni = self.cat.municipalities[pref][0]
+            mailing = (f"{PREFECTURES[pref - 1]}{muni.name}{rng.choice(TOWNS)}{rng.randint(1, 5)}-{rng.randint(1, 30)}-{rng.randint(1, 25)} 支援センター気付",
+                       f"{muni.postcode:03d}-{rng.randint(0, 9999):04d}")
+        return {"member_event": [(None, *e) for e in events if e[4] <= self.today], "application": applications, "returned": returned,
+                "mailing": mailing}
 
     # -------------------------------------------------- rows
 
@@ -1134,21 +1114,27 @@ class _Generator:
         return body + str(my_number_check_digit(body))
 
     def _rows(self, rng: random.Random, people: list[_P]) -> dict[str, list[tuple]]:
-        persons, quals, cards, docs, residents = [], [], [], [], []
+        persons, quals, cards, docs, residents, events, applications = [], [], [], [], [], [], []
         dv = {p.id for p in rng.sample(people, max(1, round(len(people) * DV_SHARE)))} if people else set()
         for p in people:
             h = p.home
             mn_hash = my_number_hash(self._my_number(p.id), self.mn_key)
             persons.append((p.id, mn_hash, p.birth, p.sex))
             residents.append((mn_hash, p.resident_name, p.kana, p.birth, p.sex, h.resident_address))
+            history = self._history(rng, p, p.id in dv)
+            mailing = history["mailing"] or (None, None)
             for q in p.quals:  # each insurer holds the member's data (and its DV flag, R-D5) on its qualification
                 quals.append((q.id, p.id, q.insurer, q.symbol, q.number, q.branch, q.relation, q.insured_name, "01",
                               q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered,
-                              p.name, p.kana, h.address, h.postcode, p.id in dv))
+                              p.name, p.kana, h.address, h.postcode, p.id in dv, *mailing))
             for c in p.cards:
-                cards.append((c.serial, p.id, c.issued, c.card_expires, c.cert_expires, c.registered, c.revoked))
+                returned = c.revoked if c.serial in history["returned"] else None
+                cards.append((c.serial, p.id, c.issued, c.card_expires, c.cert_expires, c.registered, c.revoked, returned))
             docs += self._documents(rng, p)
-        return {"person": persons, "resident": residents, "qualification": quals, "card": cards, "document": docs}
+            events += history["member_event"]
+            applications += [(None, q, n, day, reason, day) for q, n, day, reason in history["application"]]
+        return {"person": persons, "resident": residents, "qualification": quals, "card": cards, "document": docs,
+                "member_event": [e[1:] for e in events], "certificate_application": [a[1:] for a in applications]}
 
 # ---------------------------------------------------------------- public API
 
@@ -1181,7 +1167,7 @@ def _progress(enabled: bool):  # noqa: ANN202
     )
 
 
-def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None = None, progress: bool = True) -> SeedSummary:
+def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None = None, progress: bool = True, history: bool = True) -> SeedSummary:
     """Fill an empty registry with `people` people and everything around them.
 
     The same (people, seed, today) always gives the same rows (with the same
@@ -1198,7 +1184,7 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     catalogue = Catalogue(people, seed)
     generator = _Generator(catalogue, people, seed, today)
     columns = {"person": PERSON_COLS, "resident": RESIDENT_COLS, "qualification": QUALIFICATION_COLS, "card": CARD_COLS,
-               "document": DOCUMENT_COLS}
+               "document": DOCUMENT_COLS, "member_event": EVENT_COLS, "certificate_application": APPLICATION_COLS}
     counts: dict[str, int] = defaultdict(int)
 
     def write(rows: dict[str, list[tuple]]) -> None:
@@ -1211,6 +1197,7 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         task = bar.add_task(f"seeding {people:,} people", total=people)
         writer.write("insurer", ("number", "name", "kind", "prefecture"), catalogue.insurers)
         writer.write("facility", ("code", "name", "prefecture", "online", "smartphone", "mobile_consent"), catalogue.facilities)
+        writer.write("issuance_setting", ("insurer_number", "options", "certificate_form"), catalogue.issuance_settings)
         pending = None
         for index, first in enumerate(range(0, people, CHUNK)):
             size = min(CHUNK, people - first)
@@ -1221,7 +1208,13 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
             pending = pool.submit(write, rows)
         pending.result()
         bar.update(task, completed=people, description="statistics")
-        writer.finish(("person", "qualification", "document"))
+        writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+    if history:  # the insurers' issuance runs since 2024-12-02 (the seed plays them; issue 14 may call it from its own generator)
+        from ..issuance.history import run_history
+
+        run_history(engine, today, progress=progress)
+        with engine.connect() as conn:
+            counts["document"] = conn.execute(text("SELECT COUNT(*) FROM document")).scalar_one()
     facility_code = catalogue.facilities[0][0]
     with engine.begin() as conn:  # a demo database: `onshi serve` makes fresh demo keys on each start
         put_setting(conn, "demo_facility", facility_code)

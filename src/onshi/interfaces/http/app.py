@@ -66,6 +66,9 @@ def _create_app(registry: Registry) -> FastAPI:
     from .stats import router as stats_router  # statistics, what-if (issue 13)
 
     app.include_router(stats_router(registry))
+    from .issuance import router as issuance_router  # insurer issuance: applications, settings, runs, PDFs (issue 12)
+
+    app.include_router(issuance_router(registry))
 
     @app.get(f"{API}/health", tags=["system"])
     def health() -> Response:

@@ -147,13 +147,14 @@ def visit_field(path: str) -> str:
 
 OPERATION_FIELDS = {
     "acquisition": {
-        "text": ("my_number", "name", "kana", "address", "postcode", "insured_name", "symbol", "number", "branch"),
+        "text": ("my_number", "name", "kana", "address", "postcode", "insured_name", "symbol", "number", "branch", "mailing_address", "mailing_postcode"),
         "dates": ("birth_date", "start", "notified"),
         "choice": ("sex", "relation", "income", "kouki_ratio"),
         "flags": ("dv_flag",),
     },
     "change": {
-        "text": ("symbol", "number", "branch", "new_symbol", "new_number", "new_branch", "name", "kana", "address", "postcode", "insured_name"),
+        "text": ("symbol", "number", "branch", "new_symbol", "new_number", "new_branch", "name", "kana", "address", "postcode", "insured_name",
+                 "mailing_address", "mailing_postcode"),
         "dates": ("notified",),
         "choice": ("relation", "income", "kouki_ratio", "dv_flag"),
         "flags": (),
@@ -164,13 +165,21 @@ OPERATION_FIELDS = {
         "choice": ("loss_reason",),
         "flags": (),
     },
+    # issuance (保険者画面・交付): an application for a 資格確認書, 利用登録解除, カード返納
+    "application": {"text": ("symbol", "number", "branch"), "dates": ("date",), "choice": ("reason",), "flags": ()},
+    "card_cancellation": {"text": ("serial",), "dates": ("cancelled_on",), "choice": (), "flags": ()},
+    "card_return": {"text": ("serial",), "dates": ("returned_on",), "choice": (), "flags": ()},
 }
+MEMBER_OPERATIONS = ("acquisition", "change", "loss")  # the 保険者画面's forms; the others are on the 交付 page
 OPERATION_ORDER = {
     "acquisition": ("my_number", "name", "kana", "birth_date", "sex", "address", "postcode", "symbol", "number", "branch", "relation",
-                    "insured_name", "start", "notified", "income", "kouki_ratio", "dv_flag"),
+                    "insured_name", "start", "notified", "income", "kouki_ratio", "dv_flag", "mailing_address", "mailing_postcode"),
     "change": ("symbol", "number", "branch", "notified", "name", "kana", "address", "postcode", "new_symbol", "new_number", "new_branch",
-               "relation", "income", "kouki_ratio", "dv_flag"),
+               "relation", "income", "kouki_ratio", "dv_flag", "mailing_address", "mailing_postcode"),
     "loss": ("symbol", "number", "branch", "end", "notified", "loss_reason"),
+    "application": ("symbol", "number", "branch", "date", "reason"),
+    "card_cancellation": ("serial", "cancelled_on"),
+    "card_return": ("serial", "returned_on"),
 }
 INT_CHOICES = ("sex", "kouki_ratio")
 BOOL_CHOICES = ("dv_flag",)
@@ -178,6 +187,16 @@ BOOL_CHOICES = ("dv_flag",)
 
 def new_request_id() -> str:
     return f"web-{uuid.uuid4().hex}"
+
+
+def form_state(failed: bool, values: dict | None, errors: "Errors | None", order: tuple[str, ...], default: dict) -> dict:
+    """One form of a page: what was sent back with its errors when it `failed`, else its
+    defaults and a fresh request id."""
+    return {
+        "values": dict(values or {}) if failed else default,
+        "errors": errors.ordered(order) if failed and errors is not None else Errors(),
+        "request_id": (values or {}).get("request_id") if failed and values else new_request_id(),
+    }
 
 
 def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
@@ -190,8 +209,8 @@ def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
     for f in spec["text"]:
         value = named.text(f)
         if value is not None:
-            body[f] = value
-        elif kind == "acquisition" and f in ("branch", "symbol"):
+            body[f] = unicodedata.normalize("NFKC", value).upper() if f == "serial" else value
+        elif kind in ("acquisition", "application") and f in ("branch", "symbol"):
             body[f] = ""
     date_errors = Errors()
     body |= _dates(named, spec["dates"], date_errors)
@@ -212,7 +231,72 @@ def operation_body(kind: str, form: FormData) -> tuple[dict, Errors]:
     return body, errors
 
 
+def submit(registry, insurer: str, kind: str, form: FormData):  # noqa: ANN001, ANN201
+    """Carry out the insurer operation of form `kind` (`Registry.operate`): (the result or None,
+    the body, the errors keyed by the form's fields, the HTTP status). Every field error is
+    found before anything is stored."""
+    from ...registry import models, operations
+
+    body, errors = operation_body(kind, form)
+    rename = lambda f: f"{kind}.{f}"  # noqa: E731
+    try:
+        models.parse(operations.HANDLERS[kind][1], body)
+    except InputError as exc:
+        errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
+    if errors:
+        return None, body, errors, 422
+    try:
+        result = registry.operate(insurer, kind, body)
+    except (InputError, ServiceError) as exc:
+        errors.extend(service_errors(exc), rename)
+        return None, body, errors, exc.status if isinstance(exc, ServiceError) else 422
+    return result, body, errors, 200 if result.replayed else 201
+
+
 def service_errors(exc: ServiceError | InputError) -> list[FieldError]:
     if isinstance(exc, InputError):
         return exc.errors
     return [FieldError(exc.field or "body", exc.reason)]
+
+
+# ---------------------------------------------------------------- issuance settings
+
+SETTINGS_ORDER = ("options.certificate_to_all", "options.annual_end", "options.certificate_years", "options.certificate_until",
+                  "certificate_form", "issuer_name", "sender_postcode", "sender_address", "phone")
+
+
+def settings_body(form: FormData) -> tuple[dict, Errors]:
+    """The body of IssuanceSettings from the 交付の設定 form (an empty field: the policy default)."""
+    errors = Errors()
+    options: dict = {}
+    if form.text("options.certificate_to_all") == "1":
+        options["certificate_to_all"] = True
+    term = form.text("options.term")  # how certificates end: default | annual | years | until
+    if term == "annual":
+        options["annual_end"] = form.text("options.annual_end") or ""
+    elif term == "years":
+        options["annual_end"] = None
+        years = form.text("options.certificate_years") or ""
+        options["certificate_years"] = int(years) if years.isdigit() else years
+    elif term == "until":
+        dates = _dates(form, ("options.certificate_until",), errors)
+        options["certificate_until"] = dates.get("options.certificate_until", form.text("options.certificate_until") or "")
+    body: dict = {"request_id": form.text("request_id") or new_request_id(), "options": options,
+                  "certificate_form": form.text("certificate_form") or "card"}
+    for f in ("issuer_name", "sender_postcode", "sender_address", "phone"):
+        if form.text(f):
+            body[f] = form.text(f)
+    return body, errors
+
+
+def settings_values(settings: dict) -> dict:
+    """The 交付の設定 form filled with an insurer's settings (Settings.to_json)."""
+    options = settings["options"]
+    term = "until" if options.get("certificate_until") else "years" if "certificate_years" in options or options.get("annual_end", "x") is None \
+        else "annual" if options.get("annual_end") else "default"
+    values = {"options.term": term, "options.certificate_to_all": "1" if options.get("certificate_to_all") else "",
+              "options.annual_end": options.get("annual_end") or "", "options.certificate_years": str(options.get("certificate_years") or ""),
+              "options.certificate_until": options.get("certificate_until") or "", "certificate_form": settings["certificate_form"]}
+    for f in ("issuer_name", "sender_postcode", "sender_address", "phone"):
+        values[f] = settings.get(f) or ""
+    return values

@@ -84,7 +84,17 @@ INCOME = {"general": "一般", "high": "現役並み所得"}
 LOSS_REASON = {"01": "死亡", "02": "生活保護", "03": "他の保険の資格取得", "99": "その他"}
 HELD_DOCUMENT = {"eligibility_certificate": "資格確認書", "insurance_card": "健康保険証"}  # registry.lookup.CERTIFICATE_KINDS
 LIMIT_CATEGORY = LIMIT_CATEGORIES  # 限度額適用区分 (OQS LimitApplicationCertificateClassificationFlag)
-OPERATION = {"acquisition": "資格取得", "change": "資格変更", "loss": "資格喪失"}
+OPERATION = {"acquisition": "資格取得", "change": "資格変更", "loss": "資格喪失", "application": "資格確認書の交付申請",
+             "card_cancellation": "利用登録解除", "card_return": "カード返納"}
+# insurer issuance (ISSUANCE.md)
+APPLICATION_REASON = {"care": "要配慮者（高齢・障害等で介助が必要）", "card_lost": "マイナンバーカードの紛失", "card_renewal": "マイナンバーカードの更新中",
+                      "other": "その他（念のため等）"}
+APPLICATION_DECISION = {"granted": "交付", "refused": "交付しない", "ended": "終了（カードが使えるようになった）", "not_needed": "他の理由で交付"}
+ISSUED = {"eligibility_certificate": "資格確認書", "notice": "資格情報のお知らせ", "registration_notice": "登録完了のお知らせ"}
+CERTIFICATE_FORM = {"card": "カード型", "postcard": "はがき型", "a4": "A4型"}
+RUN_STATUS = {"running": "実行中", "done": "完了", "failed": "中断"}
+TRIGGER = {"enrolment": "加入", "change": "記載事項の変更", "renewal": "更新", "standing": "未交付者への交付"}
+RUN_ORIGIN = {"cli": "コマンド", "http": "保険者画面・API", "seed": "履歴"}
 CARD_ERROR = CARD_ERRORS
 
 # policy scope values (制度カレンダー)
@@ -176,6 +186,24 @@ FIELD = {
     "insurer_number": "保険者番号",
     "api_key": "利用者の鍵",
     "date": "日付",
+    "mailing_address": "送付先住所（本人の申出）",
+    "mailing_postcode": "送付先の郵便番号",
+    # issuance (交付)
+    "reason": "申請の理由",
+    "serial": "カード番号",
+    "cancelled_on": "利用登録解除日",
+    "returned_on": "返納日",
+    "options.term": "有効期限の決め方",
+    "options.annual_end": "毎年の期限日（月-日）",
+    "options.certificate_years": "有効期間（年）",
+    "options.certificate_until": "全員に共通の有効期限",
+    "options.certificate_to_all": "全員に資格確認書を交付",
+    "certificate_form": "資格確認書の様式",
+    "issuer_name": "交付者名",
+    "sender_postcode": "差出人の郵便番号",
+    "sender_address": "差出人の住所",
+    "phone": "問い合わせ先電話番号",
+    "run": "職権交付の実行",
 }
 
 # the reasons the domain and the models give, in Japanese (others are shown as given)
@@ -213,6 +241,13 @@ _REASONS: tuple[tuple[re.Pattern, str], ...] = tuple(
         (r"was already used for a different request", "この受付番号は別の届出に使われています"),
         (r"^is required", "入力してください"),
         (r"^Field required$", "入力してください"),
+        (r"is not a month and day|is not a day of every year", "月-日（例 07-31）で入力してください（2月29日は不可）"),
+        (r"this application \(same day and reason\) is already recorded", "同じ日・同じ理由の申請はすでに登録されています"),
+        (r"no card with this serial is linked", "このカード番号は登録されていません"),
+        (r"the card holder is not a member of insurer", "この保険者の加入者のカードではありません"),
+        (r"is not registered for insurance use", "健康保険証としての利用登録がされていません"),
+        (r"has been replaced or returned|this card was returned|has been replaced", "このカードは更新または返納済みです"),
+        (r"Input should be greater than or equal to 1|Input should be less than or equal to 99", "1〜99の年数を入力してください"),
         (r"Input should be|must be one of", "選択肢から選んでください"),
         (r"unknown API key|an API key is required", "鍵が正しくありません"),
     )

@@ -29,7 +29,7 @@ from ...frontdesk.live import VisitRequest, record_visit, visits_on
 from ...policy import load_policy
 from ...registry import models, operations
 from ...registry.service import Principal, Registry
-from . import display, forms, labels, stats_pages
+from . import display, forms, issuance, labels, stats_pages
 from .session import Session, Sessions
 
 HERE = Path(__file__).parent
@@ -46,7 +46,7 @@ HEADERS = {
 }
 NAV = {
     "facility": [("/reception", "受付"), ("/reception/today", "本日の受付一覧"), ("/stats", "統計"), ("/calendar", "制度カレンダー")],
-    "insurer": [("/insurer", "保険者画面"), ("/stats", "統計"), ("/calendar", "制度カレンダー")],
+    "insurer": [("/insurer", "保険者画面"), ("/insurer/issuance", "資格確認書等の交付"), ("/stats", "統計"), ("/calendar", "制度カレンダー")],
     "analyst": [("/stats", "統計"), ("/stats/whatif", "政策シミュレーション"), ("/calendar", "制度カレンダー")],
 }
 HOME = {"facility": "/reception", "insurer": "/insurer", "analyst": "/stats", "reviewer": "/calendar"}
@@ -328,14 +328,11 @@ def router(registry: Registry) -> APIRouter:
     def insurer_page(request: Request, s: Session, status: int = 200, failed: str | None = None, values: dict | None = None,
                      errors: forms.Errors | None = None, result: dict | None = None, replayed: bool = False) -> HTMLResponse:
         subject = s.principal.subject
-        page_forms = {}
-        for kind in forms.OPERATION_FIELDS:
-            mine = kind == failed
-            page_forms[kind] = {
-                "values": {k: v for k, v in (values or {}).items() if k != f"{kind}.my_number"} if mine else dict(FORM_DEFAULTS.get(kind, {})),
-                "errors": errors.ordered(tuple(f"{kind}.{f}" for f in forms.OPERATION_ORDER[kind])) if mine and errors is not None else forms.Errors(),
-                "request_id": (values or {}).get("request_id") if mine and values else forms.new_request_id(),
-            }
+        page_forms = {
+            kind: forms.form_state(kind == failed, {k: v for k, v in (values or {}).items() if k != f"{kind}.my_number"}, errors,
+                                   tuple(f"{kind}.{f}" for f in forms.OPERATION_ORDER[kind]), dict(FORM_DEFAULTS.get(kind, {})))
+            for kind in forms.MEMBER_OPERATIONS
+        }
         return render(
             request, "insurer.html", s, status, title="保険者画面", active="/insurer", insurer=subject, insurer_kind=_insurer_kind(subject),
             is_kouki=_is_kouki(subject), forms=page_forms, result=result, replayed=replayed,
@@ -355,28 +352,17 @@ def router(registry: Registry) -> APIRouter:
         if isinstance(got, Response):
             return got
         s, data = got
-        if kind not in forms.OPERATION_FIELDS:
+        if kind not in forms.MEMBER_OPERATIONS:
             return page_error(request, s, 404, "この届出はありません", "資格取得・資格変更・資格喪失のいずれかを選んでください。", back="/insurer")
         if data.text("insurer_number") != s.principal.subject:
             return page_error(request, s, 403, "他の保険者の届出はできません",
                               f"ログインしている保険者（{s.principal.subject}）以外の加入者は登録・変更できません。", back="/insurer")
-        body, errors = forms.operation_body(kind, data)
-        rename = lambda f: f"{kind}.{f}"  # noqa: E731
-        try:
-            models.parse(operations.HANDLERS[kind][1], body)
-        except InputError as exc:
-            errors.extend([e for e in exc.errors if rename(e.field) not in errors], rename)
-        if errors:
-            return await run_in_threadpool(insurer_page, request, s, 422, kind, data, errors)
-        try:
-            result = await run_in_threadpool(registry.operate, s.principal.subject, kind, body)
-        except (InputError, ServiceError) as exc:
-            errors.extend(forms.service_errors(exc), rename)
-            status = exc.status if isinstance(exc, ServiceError) else 422
+        result, body, errors, status = await run_in_threadpool(forms.submit, registry, s.principal.subject, kind, data)
+        if result is None:
             return await run_in_threadpool(insurer_page, request, s, status, kind, data, errors)
         shown = result.body | {"name": body.get("name"), "kana": body.get("kana")} if kind == "acquisition" else result.body
         # the page reads the compliance summary: a database query, off the event loop
-        return await run_in_threadpool(lambda: insurer_page(request, s, 200 if result.replayed else 201, result=shown, replayed=result.replayed))
+        return await run_in_threadpool(lambda: insurer_page(request, s, status, result=shown, replayed=result.replayed))
 
     # ------------------------------------------------------------ 制度カレンダー
 
@@ -401,6 +387,10 @@ def router(registry: Registry) -> APIRouter:
     # ------------------------------------------------------------ 統計, 政策シミュレーション (stats_pages.py)
 
     stats_pages.install(r, registry=registry, render=render, signed_in=signed_in, page_error=page_error, who_label=who_label)
+
+    # ------------------------------------------------------------ 資格確認書等の交付 (issue 12)
+
+    issuance.install(r, registry, render=render, signed_in=signed_in, posted=posted, page_error=page_error)
 
     # ------------------------------------------------------------ static files
 
