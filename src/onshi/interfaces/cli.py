@@ -26,13 +26,14 @@ from .cli_frontdesk import cases_app, decide, policy_app  # noqa: E402
 app.command("decide")(decide)
 app.add_typer(cases_app, name="cases")
 app.add_typer(policy_app, name="policy")
-from .cli_claims import bench_claims, bench_uke, claims_app  # noqa: E402
+from .cli_claims import bench_claims, bench_review, bench_uke, claims_app  # noqa: E402
 from .cli_keys import keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
+bench_app.command("review")(bench_review)
 from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
 
 app.add_typer(issuance_app, name="issuance")

@@ -250,6 +250,41 @@ def bench_claims(
             json.dump(report, f, ensure_ascii=False, indent=2)
 
 
+def bench_review(
+    people: Annotated[int, typer.Option("--people", help="people in the generated registry (an empty database; reused afterwards)")] = 1_000_000,
+    claims: Annotated[int, typer.Option("--claims", "-n", help="claims in the reviewed month")] = 1_430_000,
+    unknown: Annotated[Optional[int], typer.Option(help="of which 不詳 claims (default: a tenth of the nation's 651 a month, scaled)")] = None,
+    slices: Annotated[str, typer.Option(help="none (one run) | payer (one run per review body) | prefecture (one per facility prefecture)")] = "none",
+    seed: Annotated[int, typer.Option(help="random seed of the generated registry and claims")] = 1,
+    keep: Annotated[bool, typer.Option(help="keep the generated claims and the review afterwards")] = False,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The month's review at scale (PostgreSQL): a registry and a month of claims generated in the
+    database, reviewed whole or in slices; claims/s, peak memory, disk spill, the national month;
+    the bare join of step 1 timed in the same run for the ratio."""
+    from .. import config
+    from ..bench import review_scale as bench
+    from ..registry.db import make_engine
+
+    _setup(database, today)
+    engine = make_engine()
+    if engine.dialect.name != "postgresql":
+        err.print("[red]onshi bench review needs PostgreSQL (--database postgresql://…, an empty database of its own)[/red]")
+        raise typer.Exit(2)
+    if slices not in bench.SLICES:
+        err.print(f"[red]error:[/red] --slices: one of {', '.join(bench.SLICES)}")
+        raise typer.Exit(2)
+    unknown = round(651 * claims / 14_300_000 * 10) if unknown is None else unknown
+    report = _guard(lambda: bench.run(engine, people=people, claims=claims, unknown=unknown, seed=seed, slices=slices, keep=keep,
+                                      say=lambda m: err.print(m, highlight=False)))
+    bench.print_report(report | {"database": config.database_url().split("@")[-1]})
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
 def bench_uke(
     claims: Annotated[int, typer.Option("--claims", "-n", help="claims in the generated 医科 file")] = 100_000,
     seed: Annotated[int, typer.Option(help="random seed of the generated file")] = 1,
