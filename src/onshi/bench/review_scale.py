@@ -264,7 +264,8 @@ def _temp_bytes(conn) -> int:  # noqa: ANN001
     return conn.execute(text("SELECT temp_bytes FROM pg_stat_database WHERE datname = current_database()")).scalar_one()
 
 
-def run(engine: Engine, *, people: int, claims: int, unknown: int, seed: int, slices: str = "none", keep: bool = False, say=print) -> dict:  # noqa: ANN001
+def run(engine: Engine, *, people: int, claims: int, unknown: int, seed: int, slices: str = "none", keep: bool = False,
+        work_mem: str = review.BATCH_WORK_MEM, say=print) -> dict:  # noqa: ANN001
     if engine.dialect.name != "postgresql":
         raise RuntimeError("onshi bench review generates its data in PostgreSQL (INSERT … SELECT generate_series)")
     if slices not in SLICES:
@@ -295,7 +296,7 @@ def run(engine: Engine, *, people: int, claims: int, unknown: int, seed: int, sl
             size = {name: conn.execute(text(f"SELECT pg_total_relation_size('{name}')")).scalar_one()
                     for name in ("public.person", "public.qualification", f"{SCHEMA}.claim")}
         work.dispose()  # each measurement on a backend of its own (its peak memory is its own)
-        reference = _reference(work, billing)
+        reference = _reference(work, billing, work_mem)
         say(f"reference join: {reference['seconds']:.1f} s; reviewing ({slices})…")
         work.dispose()
         runs, steps = [], {}
@@ -307,7 +308,7 @@ def run(engine: Engine, *, people: int, claims: int, unknown: int, seed: int, sl
             for payer, prefecture in _slices(slices):
                 with conn.begin():
                     timings: dict = {}
-                    runs.append(review.run(conn, billing, today, payer=payer, prefecture=prefecture, timings=timings))
+                    runs.append(review.run(conn, billing, today, payer=payer, prefecture=prefecture, timings=timings, work_mem=work_mem))
                 for step, seconds in timings.items():
                     steps[step] = round(steps.get(step, 0) + seconds, 2)
                 for k, v in _backend_memory(conn).items():
@@ -335,7 +336,7 @@ def run(engine: Engine, *, people: int, claims: int, unknown: int, seed: int, sl
         "postgres_backend_peak_rss_mb": round(memory["VmHWM"] / 1024) if "VmHWM" in memory else None,
         "postgres_temp_spilled_mb": round(temp / 2**20),
         "python_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "work_mem": review.BATCH_WORK_MEM,
+        "work_mem": work_mem,
         "sizes_mb": {k: round(v / 2**20) for k, v in size.items()},
         "national_month_claims": NATIONAL_MONTH, "national_month_hours": round(NATIONAL_MONTH / rate / 3600, 2) if rate else None,
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
@@ -350,11 +351,11 @@ def _slices(kind: str) -> list[tuple[str | None, int | None]]:
     return [(None, None)]
 
 
-def _reference(work: Engine, billing: dt.date) -> dict:
+def _reference(work: Engine, billing: dt.date, work_mem: str) -> dict:
     """The bare join of step 1 (claims × qualifications on the numbers, persons on the birth
     date), counted, with the review's settings: the floor of any set-based review."""
     with work.begin() as conn:
-        conn.execute(text(f"SET LOCAL work_mem = '{review.BATCH_WORK_MEM}'"))
+        conn.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         conn.execute(text("SET LOCAL jit = off"))
         for setting in ("enable_nestloop", "enable_mergejoin"):
             conn.execute(text(f"SET LOCAL {setting} = off"))

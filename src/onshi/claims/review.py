@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 
 from sqlalchemy import (
@@ -117,13 +118,14 @@ BATCH_WORK_MEM = "256MB"  # PostgreSQL: room for the month's hash joins and sort
 
 def run(
     conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer: str | None = None, prefecture: int | None = None,
-    timings: dict | None = None,
+    timings: dict | None = None, work_mem: str = BATCH_WORK_MEM,
 ) -> int:
     """Review the filed claims of `billing_month`; returns the review run's id. `payer` and
     `prefecture` (of the facility: the first two digits of its 医療機関コード) review a slice
     of the month: a claim's decision depends on the registry and the claim alone, so slices
     decide as one run would, each within the memory of its own joins. `timings`, when given,
-    receives the seconds each step took."""
+    receives the seconds each step took. `work_mem` (PostgreSQL): the memory each hash or sort
+    may take before it spills to disk."""
     started = last = time.perf_counter()
 
     def lap(step: str) -> None:
@@ -135,7 +137,9 @@ def run(
 
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(7411004)"))  # one review at a time
-        conn.execute(text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+        if not re.fullmatch(r"[0-9]+(kB|MB|GB)", work_mem):
+            raise ValueError(f"work_mem: a PostgreSQL size such as 256MB, not {work_mem!r}")
+        conn.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         conn.execute(text("SET LOCAL jit = off"))  # compiling the month's plans costs more than it saves
     c, r, q, p = claim, claim_review, qualification, person
     # A claim is reviewed once, by a run of its billing month: only those runs need looking at.

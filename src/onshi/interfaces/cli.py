@@ -248,7 +248,7 @@ def bench_lookup(
     people: Annotated[int, typer.Option(help="seed this many people first if the registry is empty")] = 0,
     seed: Annotated[int, typer.Option(help="the seed the registry was (or will be) seeded with")] = 1,
     processes: Annotated[int, typer.Option(help="in-process, one lookup after another: parallel processes")] = 1,
-    workers: Annotated[Optional[int], typer.Option(help="HTTP: uvicorn workers (default: cores)")] = None,
+    workers: Annotated[Optional[list[int]], typer.Option(help="HTTP: uvicorn workers (repeat for several servers; default: half the cores, and the cores)")] = None,
     connections: Annotated[Optional[list[int]], typer.Option(help="HTTP: concurrent connections (repeat for several runs; the first is also the in-process concurrency and pgbench's clients)")] = None,
     http: Annotated[bool, typer.Option(help="measure over HTTP too")] = True,
     pgbench: Annotated[bool, typer.Option(help="run pgbench -S on the same server (PostgreSQL)")] = True,
@@ -272,7 +272,7 @@ def bench_lookup(
         summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
         err.print(f"seeded {summary.people:,} people in {summary.seconds:.0f} s")
     engine.dispose()
-    report = bench.run(config.database_url(), seed=seed, sample=sample, seconds=seconds, processes=processes, workers=workers,
+    report = bench.run(config.database_url(), seed=seed, sample=sample, seconds=seconds, processes=processes, workers=tuple(workers or ()),
                        connections=tuple(connections or (32,)), http=http, pgbench=pgbench, split=split)
     bench.print_report(report)
     if json_out:

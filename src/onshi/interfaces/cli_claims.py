@@ -1,10 +1,11 @@
-"""`onshi claims build|write|read|copy|review|report|reclaim|reviewer-key`, `onshi bench claims` and `onshi bench uke`."""
+"""`onshi claims build|write|read|copy|review|report|reclaim|reviewer-key`, `onshi bench claims`, `onshi bench review` and `onshi bench uke`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -256,6 +257,7 @@ def bench_review(
     unknown: Annotated[Optional[int], typer.Option(help="of which 不詳 claims (default: a tenth of the nation's 651 a month, scaled)")] = None,
     slices: Annotated[str, typer.Option(help="none (one run) | payer (one run per review body) | prefecture (one per facility prefecture)")] = "none",
     seed: Annotated[int, typer.Option(help="random seed of the generated registry and claims")] = 1,
+    work_mem: Annotated[str, typer.Option(help="PostgreSQL work_mem of the review: what each hash or sort may hold before it spills to disk")] = "256MB",
     keep: Annotated[bool, typer.Option(help="keep the generated claims and the review afterwards")] = False,
     json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
     database: DatabaseOpt = None,
@@ -276,9 +278,12 @@ def bench_review(
     if slices not in bench.SLICES:
         err.print(f"[red]error:[/red] --slices: one of {', '.join(bench.SLICES)}")
         raise typer.Exit(2)
+    if not re.fullmatch(r"[0-9]+(kB|MB|GB)", work_mem):
+        err.print("[red]error:[/red] --work-mem: a PostgreSQL size such as 64MB or 1GB")
+        raise typer.Exit(2)
     unknown = round(651 * claims / 14_300_000 * 10) if unknown is None else unknown
     report = _guard(lambda: bench.run(engine, people=people, claims=claims, unknown=unknown, seed=seed, slices=slices, keep=keep,
-                                      say=lambda m: err.print(m, highlight=False)))
+                                      work_mem=work_mem, say=lambda m: err.print(m, highlight=False)))
     bench.print_report(report | {"database": config.database_url().split("@")[-1]})
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:

@@ -1,17 +1,22 @@
 """The lookup hot path on the server's event loop (PostgreSQL): no thread per lookup.
 
-A uvicorn worker answers lookups on its asyncio loop: the query runs on one of a few
-psycopg async connections (autocommit, prepared, binary — the statements of `store.py`), the
-evaluation is `lookup.py`'s, and the verification-log entry is group-committed by a task of
-the same loop: every entry that arrives while one INSERT is being committed goes into the
-next one (a single statement in autocommit mode: one round trip and one WAL flush for the
-whole group). A lookup answers only once its entry is committed, as with the thread writer
-of `audit.py` (issue 10 item 6); if the entry cannot be committed within `wait` seconds
-the lookup is refused (LogUnavailable, 503).
+A uvicorn worker answers lookups on its asyncio loop. The lookups that arrive in one turn of
+the loop are fetched together (`_Batcher`): one prepared statement of `store.py` for all of
+them (at most `batch` a statement, so that PostgreSQL runs several on its cores), on a few
+psycopg async connections in autocommit; the rows go back to each lookup, whose evaluation
+is `lookup.py`'s as everywhere. Their verification-log entries are group-committed by the
+same loop: the entries of a turn form a group, committed as soon as a log connection is free
+(`log_streams`, one by default; the entries arriving meanwhile form the next group) by a
+single INSERT … SELECT unnest(…) in autocommit — one round trip and one WAL flush for the
+group. A lookup answers only once its entry is committed, as with the thread writer of
+`audit.py` (issue 10 item 6); if its group cannot be committed within `wait` seconds the
+lookup is refused (LogUnavailable, 503).
 
-Measured with `onshi bench lookup` (README, Benchmarks): a worker thread per lookup cost
-three hand-overs of the GIL (to the thread, to the log writer, back to the loop), each up to
-the interpreter's 5 ms switch interval under load; on the loop a lookup costs no hand-over.
+Why (`onshi bench lookup`, README Benchmarks): a worker thread per lookup cost three
+hand-overs of the GIL (to the thread, to the log writer, back to the loop), each up to the
+interpreter's 5 ms switch interval under load, and a statement and a round trip per lookup;
+on the loop a lookup costs no hand-over, and concurrent lookups share statements and
+commits.
 
 The objects here belong to the loop that made them (`Registry.start_async`, run by the
 application's lifespan); a lookup on any other loop or thread takes the threaded path.
@@ -101,7 +106,7 @@ class _Batcher:
 class AsyncLookups:
     """The rows of lookups and the verification log, on the running event loop."""
 
-    def __init__(self, engine: Engine, reader: Reader, *, size: int = 8, batch: int = 16, wait: float = 30.0):
+    def __init__(self, engine: Engine, reader: Reader, *, size: int = 8, batch: int = 16, log_streams: int = 1, wait: float = 30.0):
         self.loop = asyncio.get_running_loop()
         self.reader = reader  # the compiled statements (the same as the threaded path's)
         self.size, self.wait = size, wait
@@ -111,10 +116,10 @@ class AsyncLookups:
         self._open = 0
         self._waiters: collections.deque[asyncio.Future] = collections.deque()
         self._insert = log_insert_sql(engine)
-        self._group = _Group()
-        self._writer: asyncio.Task | None = None
-        self._wake = asyncio.Event()
-        self._log_conn = None
+        self._group = _Group()  # the entries waiting for a log connection
+        self._log_free: list = [None] * log_streams  # free log connections (None: to be opened)
+        self._committing = 0
+        self._drained = asyncio.Event()
         self._closing = False
         self._cards = _Batcher(self.loop, self._card_rows, batch)
         self._numbers = {v: _Batcher(self.loop, functools.partial(self._number_rows, v), batch) for v in self.reader.numbers_batches}
@@ -225,63 +230,65 @@ class AsyncLookups:
         if self._closing:
             raise LogUnavailable("verification", "the server is stopping: the lookup is not answered")
         group = self._group
+        if not group.rows:
+            self.loop.call_soon(self._commit_next)  # at the end of this turn of the loop: the group holds its lookups
         group.rows.append(entry.__dict__)
         waiter = self.loop.create_future()
         group.waiters.append(waiter)
-        if self._writer is None:
-            self._writer = self.loop.create_task(self._write_groups())
-        self._wake.set()
         error = await waiter
         if error is not None:
             raise LogUnavailable("verification", "the verification log could not be written: the lookup is not answered")
 
-    async def _write_groups(self) -> None:
-        while True:
-            if not self._group.rows:
-                if self._closing:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
+    def _commit_next(self) -> None:
+        """Commit the open group on a free log connection; with none free it grows until one is."""
+        if self._group.rows and self._log_free:
             group, self._group = self._group, _Group()
-            error: BaseException | None = None
-            try:
-                async with asyncio.timeout(self.wait):
-                    await self._commit(group.rows)
-            except Exception as exc:  # noqa: BLE001 - any failure refuses the waiting lookups (503); the writer goes on
-                error = exc
-                conn, self._log_conn = self._log_conn, None
-                if conn is not None:
-                    try:
-                        await conn.close()
-                    except Exception:  # noqa: BLE001
-                        pass
-            for waiter in group.waiters:
-                if not waiter.done():
-                    waiter.set_result(error)
+            self._committing += 1
+            self.loop.create_task(self._commit_group(group, self._log_free.pop()))
 
-    async def _commit(self, rows: list[dict]) -> None:
-        if self._log_conn is None:
-            self._log_conn = await self._connect()
-        columns = [[r[c.name] for r in rows] for c in LOG_COLUMNS]
-        await self._log_conn.execute(self._insert, columns, prepare=True)  # autocommit: committed when it returns
+    async def _commit_group(self, group: _Group, conn) -> None:  # noqa: ANN001
+        error: BaseException | None = None
+        try:
+            async with asyncio.timeout(self.wait):
+                if conn is None:
+                    conn = await self._connect()
+                columns = [[r[c.name] for r in group.rows] for c in LOG_COLUMNS]
+                await conn.execute(self._insert, columns, prepare=True)  # autocommit: committed when it returns
+        except Exception as exc:  # noqa: BLE001 - any failure refuses the waiting lookups (503); the log goes on
+            error = exc
+            if conn is not None:
+                try:
+                    await conn.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            conn = None  # opened again for the next group
+        finally:
+            self._log_free.append(conn)
+            self._committing -= 1
+        for waiter in group.waiters:
+            if not waiter.done():
+                waiter.set_result(error)
+        self._commit_next()  # what arrived meanwhile
+        if not self._committing and not self._group.rows:
+            self._drained.set()
 
     # ------------------------------------------------------------ shutdown
 
     async def close(self) -> None:
         """Commit what is waiting, then close every connection."""
         self._closing = True
-        self._wake.set()
-        if self._writer is not None:
+        if self._committing or self._group.rows:
+            self._drained.clear()
+            self._commit_next()
             try:
-                await asyncio.wait_for(self._writer, self.wait)
+                await asyncio.wait_for(self._drained.wait(), self.wait)
             except Exception:  # noqa: BLE001 - stopping: nothing more to answer
                 pass
-        for conn in [self._log_conn, *(c for c, _cur in self._idle)]:
+        for conn in [*self._log_free, *(c for c, _cur in self._idle)]:
             if conn is not None:
                 try:
                     await conn.close()
                 except Exception:  # noqa: BLE001
                     pass
         self._idle.clear()
-        self._log_conn = None
+        self._log_free = []
