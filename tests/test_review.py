@@ -353,3 +353,44 @@ def test_a_split_file_claim_keeps_each_parts_days(engine, world, today):
     assert [(p.claim.care_days, p.claim.points, p.claim.days, (p.claim.confirmed or p.claim.numbers).insurer_number) for p in doc.claims] == [
         ((8,), 291, 1, KYOKAI_TOKYO), ((20,), 291, 1, KUMIAI)]
     assert [[r.type for r in p.records] for p in doc.claims] == [["RE", "HO", "SN", "JD", "MF", "SI"]] * 2
+
+
+def test_slices_by_prefecture_decide_as_one_run(engine, world, today):
+    """Issue 14 item 4: a month reviewed in slices (the facility's prefecture, the review body)
+    decides every claim as one run does."""
+    from sqlalchemy import delete, insert
+
+    from onshi.claims import review
+
+    osaka = "2710000012"
+    with engine.begin() as conn:
+        conn.execute(insert(schema.facility).values(code=osaka, name="大阪内科", prefecture=27, online=True, smartphone=False, mobile_consent=False))
+    old, _new = job_change(world, today)
+    m = world.member(name="鈴木 一郎", kana="スズキ イチロウ", birth_date="1970-01-02", number="900")
+    k = world.member(KOKUHO, name="練馬 花子", kana="ネリマ ハナコ", birth_date="1975-02-03", sex=2, symbol="", number="55")
+    add_visit(engine, member=old, basis="lost", verification_result="invalid", date="2026-05-15")  # 振替
+    add_visit(engine, member=old, patient="O1", facility=osaka, date="2026-05-08")  # 分割
+    add_visit(engine, member=old, patient="O1", facility=osaka, basis="lost", verification_result="invalid", date="2026-05-20")
+    add_visit(engine, member=m, patient="O2", facility=osaka, name="鈴木 一郎", kana="スズキ イチロウ", birth_date="1970-01-02")  # 変更なし
+    add_visit(engine, member=k, patient="O3", facility=osaka, name="練馬 花子", kana="ネリマ ハナコ", birth_date="1975-02-03", sex=2)  # 国保連
+    add_visit(engine, patient="P009", insurer=KYOKAI_TOKYO, symbol="1", number="99999", birth_date="1999-09-09")  # 返戻
+    for facility in (FACILITY, osaka):
+        service.build(engine, facility, MAY)
+        service.write(engine, facility, MAY, include_failing=True)
+
+    def without_runs(found: dict) -> dict:
+        return {ref: {**{k: v for k, v in d.items() if k != "run_id"}, "parts": [{k: v for k, v in p.items() if k != "run_id"} for p in d["parts"]]}
+                for ref, d in found.items()}
+
+    sliced: dict = {}
+    for prefecture, payer in ((13, None), (27, "2"), (27, "1"), (1, None)):
+        with engine.begin() as conn:
+            run_id = review.run(conn, JUNE, dt.date(2026, 6, 10), prefecture=prefecture, payer=payer)
+        sliced.update(decisions(engine, run_id))
+    with engine.begin() as conn:  # the same month once more, in one run
+        conn.execute(delete(schema.claim_review))
+        conn.execute(delete(schema.review_run))
+    whole = decisions(engine, service.review(engine, JUNE, dt.date(2026, 6, 10))["run_id"])
+    assert sorted(whole) == ["O1", "O2", "O3", "P001", "P009"]
+    assert {ref: d["outcome"] for ref, d in whole.items()} == {"O1": "split", "O2": "unchanged", "O3": "unchanged", "P001": "rerouted", "P009": "returned"}
+    assert without_runs(sliced) == without_runs(whole)

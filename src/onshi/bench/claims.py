@@ -106,6 +106,24 @@ def generate(conn, n: int, unknown: int, seed: int, care: dt.date, billing: dt.d
     return rows
 
 
+def scratch_schema(engine: Engine) -> Engine:
+    """PostgreSQL: empty claims tables in the schema SCHEMA (made anew), and an engine whose
+    search path finds them before the registry's own (public)."""
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    scratch = MetaData(schema=SCHEMA)
+    for table in (claim, review_run, claim_review):
+        table.to_metadata(scratch, schema=SCHEMA)
+    scratch.create_all(engine)
+    return db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=2, connect_args={"options": f"-c search_path={SCHEMA},public"})
+
+
+def drop_scratch_schema(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+
+
 def _load_postgresql(engine: Engine, rows: list[tuple]) -> None:
     raw = engine.raw_connection()
     try:
@@ -126,14 +144,7 @@ def run(engine: Engine, *, claims: int, unknown: int, seed: int, keep: bool = Fa
     care = (billing - dt.timedelta(days=1)).replace(day=1)
     postgres = engine.dialect.name == "postgresql"
     if postgres:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        scratch = MetaData(schema=SCHEMA)
-        for table in (claim, review_run, claim_review):
-            table.to_metadata(scratch, schema=SCHEMA)
-        scratch.create_all(engine)
-        work = db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=2, connect_args={"options": f"-c search_path={SCHEMA},public"})
+        work = scratch_schema(engine)
     else:
         work = engine
         with engine.begin() as conn:
@@ -166,8 +177,7 @@ def run(engine: Engine, *, claims: int, unknown: int, seed: int, keep: bool = Fa
         if postgres:
             work.dispose()
             if not keep:
-                with engine.begin() as conn:
-                    conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                drop_scratch_schema(engine)
         elif not keep:
             with engine.begin() as conn:
                 _clean_sqlite(conn)

@@ -96,7 +96,111 @@ def in_process(url: str, people: list[dict], kind: str, seconds: float, processe
     total = sum(r[0] for r in results)
     elapsed = max(r[1] for r in results)
     lat = sorted(x for r in results for x in r[2])
-    return Figure(f"in-process by {kind} ({processes} proc)", total, elapsed, total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
+    return Figure(f"in-process by {kind}, one after another ({processes} proc)", total, elapsed, total / elapsed,
+                  _percentile(lat, 0.5), _percentile(lat, 0.99), "each lookup waits for its own log commit")
+
+
+# ---------------------------------------------------------------- in-process, concurrent (the event loop's path)
+
+# The phases of a lookup on the event loop, timed by wrapping the registry's own pieces
+# (nothing re-implemented): their wall time per lookup, waits included.
+PHASES = ("validation", "authentication", "query", "evaluation", "log commit wait", "serialisation")
+
+
+def _concurrent_worker(args: tuple) -> tuple[int, float, list[int], dict]:
+    import asyncio
+
+    url, people, kind, seconds, in_flight, split = args
+    return asyncio.run(_concurrent(url, people, kind, seconds, in_flight, split))
+
+
+async def _concurrent(url: str, people: list[dict], kind: str, seconds: float, in_flight: int, split: bool) -> tuple[int, float, list[int], dict]:
+    import asyncio
+
+    from ..interfaces.http import fastpath
+    from ..registry.db import make_engine
+    from ..registry.service import Registry
+
+    registry = Registry(make_engine(url, pool_size=2), buffered_log=True)
+    await registry.start_async()
+    requests = [(p["facility_key"], body.encode()) for (_path, _key, body), p in zip(_bodies(people, kind), people)]
+    spent = dict.fromkeys(PHASES, 0)
+    if split:
+        _time_phases(registry, fastpath, spent)
+    for key, body in requests[:50]:  # warm the connections and the prepared statements
+        await fastpath.lookup_response_async(registry, kind, key, body)
+    latencies: list[int] = []
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client(offset: int) -> None:
+        nonlocal done
+        i = offset
+        while time.perf_counter() < deadline:
+            key, body = requests[i % len(requests)]
+            t0 = time.perf_counter_ns()
+            status, _ctype, payload = await fastpath.lookup_response_async(registry, kind, key, body)
+            latencies.append(time.perf_counter_ns() - t0)
+            if status != 200:
+                raise RuntimeError(f"lookup answered {status}: {payload[:200]!r}")
+            done += 1
+            i += in_flight
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(in_flight)))
+    elapsed = time.perf_counter() - start
+    await registry.stop_async()
+    registry.close()
+    return done, elapsed, latencies, spent
+
+
+def _time_phases(registry, fastpath, spent: dict) -> None:  # noqa: ANN001
+    """Wrap the pieces of the event loop's lookup with timers adding to `spent` (ns)."""
+    from ..registry import lookup, service
+
+    def timed(phase: str, fn):  # noqa: ANN001, ANN202
+        def call(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            t0 = time.perf_counter_ns()
+            try:
+                return fn(*a, **k)
+            finally:
+                spent[phase] += time.perf_counter_ns() - t0
+        return call
+
+    def timed_async(phase: str, fn):  # noqa: ANN001, ANN202
+        async def call(*a, **k):  # noqa: ANN002, ANN003, ANN202
+            t0 = time.perf_counter_ns()
+            try:
+                return await fn(*a, **k)
+            finally:
+                spent[phase] += time.perf_counter_ns() - t0
+        return call
+
+    aio = registry.aio
+    fastpath._arguments = timed("validation", fastpath._arguments)
+    registry.authenticate_async = timed_async("authentication", registry.authenticate_async)
+    aio.by_card = timed_async("query", aio.by_card)
+    aio.by_numbers = timed_async("query", aio.by_numbers)
+    aio.insurer_exists = timed_async("query", aio.insurer_exists)
+    registry._card_result = timed("evaluation", registry._card_result)
+    service.evaluate_numbers = timed("evaluation", service.evaluate_numbers)
+    aio.record = timed_async("log commit wait", aio.record)
+    lookup.LookupResult.to_json = timed("serialisation", lookup.LookupResult.to_json)
+
+
+def concurrent(url: str, people: list[dict], kind: str, seconds: float, in_flight: int, *, split: bool = False) -> tuple[Figure, dict]:
+    """Lookups on one event loop with `in_flight` of them at a time (what an HTTP worker does,
+    without HTTP): the rows fetched in batches, the log entries sharing commits. Runs in a
+    process of its own (the phase timers patch the code)."""
+    with mp.get_context("spawn").Pool(1) as pool:
+        n, elapsed, lat, spent = pool.apply(_concurrent_worker, ((url, people, kind, seconds, in_flight, split),))
+    lat.sort()
+    figure = Figure(f"in-process by {kind}, {in_flight} in flight (1 proc)", n, elapsed, n / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99),
+                    "event loop: fastpath.lookup_response_async without HTTP")
+    phases = {phase: spent[phase] / n / 1000 for phase in PHASES} if split and n else {}
+    if phases:
+        phases["total (mean latency)"] = sum(lat) / len(lat) / 1000
+    return figure, phases
 
 
 # ---------------------------------------------------------------- HTTP
@@ -256,10 +360,11 @@ def run(
     sample: int = 2000,
     seconds: float = 10,
     processes: int | None = None,
-    workers: int | None = None,
-    connections: int = 32,
+    workers: tuple[int, ...] = (),
+    connections: tuple[int, ...] = (32,),
     http: bool = True,
     pgbench: bool = True,
+    split: bool = True,
 ) -> dict:
     from sqlalchemy import func, select
 
@@ -269,49 +374,73 @@ def run(
     from ..registry.seed import sample_people
 
     cores = os.cpu_count() or 1
-    processes = processes or cores
-    workers = workers or cores
+    processes = processes or 1
+    # One worker per core the database leaves free, and one per core: on a small machine that
+    # also runs PostgreSQL the first is often the faster (bigger batches, fewer commits).
+    workers = tuple(dict.fromkeys(workers or (max(1, cores // 2), cores)))
     engine = make_engine(url)
     with engine.connect() as conn:
         population = conn.execute(select(func.count()).select_from(schema.person)).scalar_one()
     people = attach_keys(engine, sample_people(engine, sample, seed=seed, today=config.today()), "bench")
+    postgres = engine.dialect.name == "postgresql"
     engine.dispose()
     if not people:
         raise RuntimeError("the registry holds nobody to look up: seed it first (onshi seed --people N)")
     figures: list[Figure] = []
+    phases: dict[str, dict] = {}
     for kind in ("card", "numbers"):
-        figures.append(in_process(url, people, kind, seconds, 1))
-        if processes > 1:
-            figures.append(in_process(url, people, kind, seconds, processes))
-    if http:
-        proc, base = start_server(url, workers)
+        figures.append(in_process(url, people, kind, seconds, processes))
+        if postgres:  # the event loop's path (registry/aio.py) is PostgreSQL's
+            fig, split_of = concurrent(url, people, kind, seconds, connections[0], split=split)
+            figures.append(fig)
+            if split_of:
+                phases[kind] = split_of
+    for n in workers if http else ():
+        proc, base = start_server(url, n)
         try:
             for kind in ("card", "numbers"):  # warm-up, not measured: key cache, prepared statements, buffers
                 if shutil.which("wrk"):
-                    http_wrk(base, people, kind, 2, connections, max(1, cores // 2))
-            for kind in ("card", "numbers"):
-                if shutil.which("wrk"):
-                    fig = http_wrk(base, people, kind, seconds, connections, max(1, cores // 2))
-                else:
-                    fig = http_python(base, people, kind, seconds, min(connections, 4 * cores))
-                fig.note += f"; {workers} uvicorn workers"
-                figures.append(fig)
+                    http_wrk(base, people, kind, 2, connections[0], max(1, cores // 2))
+            for c in connections:
+                for kind in ("card", "numbers"):
+                    if shutil.which("wrk"):
+                        fig = http_wrk(base, people, kind, seconds, c, max(1, cores // 2))
+                    else:
+                        fig = http_python(base, people, kind, seconds, min(c, 4 * cores))
+                    fig.note += f"; {n} uvicorn worker{'s' if n > 1 else ''}"
+                    figures.append(fig)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-    if pgbench and url.startswith("postgresql"):
-        fig = pgbench_select(url, seconds, clients=connections, threads=max(1, cores // 2))
+    if pgbench and postgres:
+        fig = pgbench_select(url, seconds, clients=connections[0], threads=max(1, cores // 2))
         if fig:
             figures.append(fig)
     return {
-        "database": engine.url.render_as_string(hide_password=True),
+        "database": make_url_safe(url),
         "people": population,
         "sampled": len(people),
         "cores": cores,
+        "load": _load(),
         "today": config.today().isoformat(),
         "at": dt.datetime.now(config.JST).isoformat(timespec="seconds"),
         "figures": [asdict(f) for f in figures],
+        "phases_us": phases,
     }
+
+
+def make_url_safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _load() -> str:
+    """The load average (1, 5, 15 min) when the run ended: figures from a busy machine are low."""
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return ""
 
 
 def print_report(report: dict) -> None:
@@ -327,12 +456,24 @@ def print_report(report: dict) -> None:
             f["name"], f"{f['requests']:,}", f"{f['per_second']:,.0f}",
             "" if f["p50_ms"] is None else f"{f['p50_ms']:.2f}", "" if f["p99_ms"] is None else f"{f['p99_ms']:.2f}", f["note"],
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
     pg = next((f for f in report["figures"] if f["name"].startswith("pgbench")), None)
     if pg:
         for f in report["figures"]:
-            if f["name"].startswith("HTTP"):
-                Console().print(f"{f['name']}: {f['per_second'] / pg['per_second']:.1%} of pgbench -S")
+            if f["name"].startswith(("HTTP", "in-process")):
+                console.print(f"{f['name']} ({f['note'].split(';')[0]}): {f['per_second'] / pg['per_second']:.1%} of pgbench -S")
+    if report.get("phases_us"):
+        split = Table(title="where a lookup's time goes on the event loop (mean µs of wall time per lookup, waits included)")
+        split.add_column("phase")
+        kinds = list(report["phases_us"])
+        for kind in kinds:
+            split.add_column(f"by {kind}", justify="right")
+        for phase in report["phases_us"][kinds[0]]:
+            split.add_row(phase, *(f"{report['phases_us'][k].get(phase, 0):,.0f}" for k in kinds))
+        console.print(split)
+    if report.get("load"):
+        console.print(f"load average at the end of the run: {report['load']} ({report['cores']} cores)")
 
 
 if __name__ == "__main__":  # pragma: no cover

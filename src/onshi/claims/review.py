@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 
 from sqlalchemy import (
@@ -115,9 +116,16 @@ def no_mf_limit():  # noqa: ANN201
 BATCH_WORK_MEM = "256MB"  # PostgreSQL: room for the month's hash joins and sorts (this transaction only)
 
 
-def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer: str | None = None, timings: dict | None = None) -> int:
-    """Review the filed claims of `billing_month`; returns the review run's id. `timings`, when
-    given, receives the seconds each step took."""
+def run(
+    conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer: str | None = None, prefecture: int | None = None,
+    timings: dict | None = None, work_mem: str = BATCH_WORK_MEM,
+) -> int:
+    """Review the filed claims of `billing_month`; returns the review run's id. `payer` and
+    `prefecture` (of the facility: the first two digits of its 医療機関コード) review a slice
+    of the month: a claim's decision depends on the registry and the claim alone, so slices
+    decide as one run would, each within the memory of its own joins. `timings`, when given,
+    receives the seconds each step took. `work_mem` (PostgreSQL): the memory each hash or sort
+    may take before it spills to disk."""
     started = last = time.perf_counter()
 
     def lap(step: str) -> None:
@@ -129,7 +137,9 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
 
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(7411004)"))  # one review at a time
-        conn.execute(text(f"SET LOCAL work_mem = '{BATCH_WORK_MEM}'"))
+        if not re.fullmatch(r"[0-9]+(kB|MB|GB)", work_mem):
+            raise ValueError(f"work_mem: a PostgreSQL size such as 256MB, not {work_mem!r}")
+        conn.execute(text(f"SET LOCAL work_mem = '{work_mem}'"))
         conn.execute(text("SET LOCAL jit = off"))  # compiling the month's plans costs more than it saves
     c, r, q, p = claim, claim_review, qualification, person
     # A claim is reviewed once, by a run of its billing month: only those runs need looking at.
@@ -138,9 +148,13 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
     batch = [c.c.billing_month == billing_month, c.c.status == "filed", ~reviewed]
     if payer:
         batch.append(c.c.payer == payer)
+    if prefecture is not None:
+        code = f"{prefecture:02d}"  # the range lets an index on the code serve; the prefix decides
+        batch += [c.c.facility_code >= code, c.c.facility_code < f"{prefecture + 1:02d}", func.substr(c.c.facility_code, 1, 2) == code]
     run_id = conn.execute(
         insert(review_run).values(
-            billing_month=billing_month, review_date=review_date, payer=payer, claims=0, milliseconds=0, summary="{}", created_at=config.now()
+            billing_month=billing_month, review_date=review_date, payer=payer, claims=0, milliseconds=0,
+            summary=json.dumps({"prefecture": prefecture}) if prefecture is not None else "{}", created_at=config.now()
         ).returning(review_run.c.id)
     ).scalar_one()
     registered = and_(q.c.registered.is_not(None), q.c.registered <= review_date)
@@ -312,6 +326,8 @@ def run(conn: Connection, billing_month: dt.date, review_date: dt.date, *, payer
     counts = dict(conn.execute(select(r.c.outcome, func.count()).where(mine).group_by(r.c.outcome)).all())
     total = sum(counts.values())
     summary = {"claims": total, **{k: counts.get(k, 0) for k in ("unchanged", "rerouted", "split", "returned")}}
+    if prefecture is not None:
+        summary["prefecture"] = prefecture
     conn.execute(
         update(review_run).where(review_run.c.id == run_id).values(
             claims=total, milliseconds=int((time.perf_counter() - started) * 1000), summary=json.dumps(summary)

@@ -26,13 +26,14 @@ from .cli_frontdesk import cases_app, decide, policy_app  # noqa: E402
 app.command("decide")(decide)
 app.add_typer(cases_app, name="cases")
 app.add_typer(policy_app, name="policy")
-from .cli_claims import bench_claims, bench_uke, claims_app  # noqa: E402
+from .cli_claims import bench_claims, bench_review, bench_uke, claims_app  # noqa: E402
 from .cli_keys import keys_app  # noqa: E402
 
 app.add_typer(keys_app, name="keys")
 
 app.add_typer(claims_app, name="claims")
 bench_app.command("claims")(bench_claims)
+bench_app.command("review")(bench_review)
 from .cli_issuance import bench_issuance, issuance_app  # noqa: E402
 
 app.add_typer(issuance_app, name="issuance")
@@ -253,16 +254,18 @@ def bench_lookup(
     sample: Annotated[int, typer.Option(help="distinct people to look up")] = 2000,
     people: Annotated[int, typer.Option(help="seed this many people first if the registry is empty")] = 0,
     seed: Annotated[int, typer.Option(help="the seed the registry was (or will be) seeded with")] = 1,
-    processes: Annotated[Optional[int], typer.Option(help="in-process: parallel processes (default: cores)")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="HTTP: uvicorn workers (default: cores)")] = None,
-    connections: Annotated[int, typer.Option(help="HTTP: concurrent connections")] = 32,
+    processes: Annotated[int, typer.Option(help="in-process, one lookup after another: parallel processes")] = 1,
+    workers: Annotated[Optional[list[int]], typer.Option(help="HTTP: uvicorn workers (repeat for several servers; default: half the cores, and the cores)")] = None,
+    connections: Annotated[Optional[list[int]], typer.Option(help="HTTP: concurrent connections (repeat for several runs; the first is also the in-process concurrency and pgbench's clients)")] = None,
     http: Annotated[bool, typer.Option(help="measure over HTTP too")] = True,
     pgbench: Annotated[bool, typer.Option(help="run pgbench -S on the same server (PostgreSQL)")] = True,
+    split: Annotated[bool, typer.Option(help="time the phases of a lookup on the event loop (PostgreSQL)")] = True,
     json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Lookups/s and p50/p99 by card and by numbers, in-process and over HTTP, with pgbench -S."""
+    """Lookups/s and p50/p99 by card and by numbers, in-process (one after another, and many in
+    flight on the event loop) and over HTTP (wrk when installed), with pgbench -S in the same run."""
     from ..bench import lookup as bench
     from ..registry import db
     from ..registry.seed import seed_registry
@@ -276,7 +279,8 @@ def bench_lookup(
         summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
         err.print(f"seeded {summary.people:,} people in {summary.seconds:.0f} s")
     engine.dispose()
-    report = bench.run(config.database_url(), seed=seed, sample=sample, seconds=seconds, processes=processes, workers=workers, connections=connections, http=http, pgbench=pgbench)
+    report = bench.run(config.database_url(), seed=seed, sample=sample, seconds=seconds, processes=processes, workers=tuple(workers or ()),
+                       connections=tuple(connections or (32,)), http=http, pgbench=pgbench, split=split)
     bench.print_report(report)
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:

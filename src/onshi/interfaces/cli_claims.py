@@ -1,10 +1,11 @@
-"""`onshi claims build|write|read|copy|review|report|reclaim|reviewer-key`, `onshi bench claims` and `onshi bench uke`."""
+"""`onshi claims build|write|read|copy|review|report|reclaim|reviewer-key`, `onshi bench claims`, `onshi bench review` and `onshi bench uke`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -244,6 +245,45 @@ def bench_claims(
     if engine.dialect.name != "postgresql":  # PostgreSQL: a scratch schema, the registry's migrations untouched
         migrate(engine)
     report = _guard(lambda: bench.run(engine, claims=claims, unknown=unknown, seed=seed, keep=keep, progress=err))
+    bench.print_report(report | {"database": config.database_url().split("@")[-1]})
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+def bench_review(
+    people: Annotated[int, typer.Option("--people", help="people in the generated registry (an empty database; reused afterwards)")] = 1_000_000,
+    claims: Annotated[int, typer.Option("--claims", "-n", help="claims in the reviewed month")] = 1_430_000,
+    unknown: Annotated[Optional[int], typer.Option(help="of which 不詳 claims (default: a tenth of the nation's 651 a month, scaled)")] = None,
+    slices: Annotated[str, typer.Option(help="none (one run) | payer (one run per review body) | prefecture (one per facility prefecture)")] = "none",
+    seed: Annotated[int, typer.Option(help="random seed of the generated registry and claims")] = 1,
+    work_mem: Annotated[str, typer.Option(help="PostgreSQL work_mem of the review: what each hash or sort may hold before it spills to disk")] = "256MB",
+    keep: Annotated[bool, typer.Option(help="keep the generated claims and the review afterwards")] = False,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The month's review at scale (PostgreSQL): a registry and a month of claims generated in the
+    database, reviewed whole or in slices; claims/s, peak memory, disk spill, the national month;
+    the bare join of step 1 timed in the same run for the ratio."""
+    from .. import config
+    from ..bench import review_scale as bench
+    from ..registry.db import make_engine
+
+    _setup(database, today)
+    engine = make_engine()
+    if engine.dialect.name != "postgresql":
+        err.print("[red]onshi bench review needs PostgreSQL (--database postgresql://…, an empty database of its own)[/red]")
+        raise typer.Exit(2)
+    if slices not in bench.SLICES:
+        err.print(f"[red]error:[/red] --slices: one of {', '.join(bench.SLICES)}")
+        raise typer.Exit(2)
+    if not re.fullmatch(r"[0-9]+(kB|MB|GB)", work_mem):
+        err.print("[red]error:[/red] --work-mem: a PostgreSQL size such as 64MB or 1GB")
+        raise typer.Exit(2)
+    unknown = round(651 * claims / 14_300_000 * 10) if unknown is None else unknown
+    report = _guard(lambda: bench.run(engine, people=people, claims=claims, unknown=unknown, seed=seed, slices=slices, keep=keep,
+                                      work_mem=work_mem, say=lambda m: err.print(m, highlight=False)))
     bench.print_report(report | {"database": config.database_url().split("@")[-1]})
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:

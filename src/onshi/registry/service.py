@@ -3,12 +3,13 @@ and the insurer operations."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy import Engine, desc, select
 
@@ -21,9 +22,12 @@ from ..policy import load_policy
 from . import operations
 from .audit import Verification, VerificationLog
 from .lookup import LookupResult, evaluate_card, evaluate_numbers
-from .schema import api_key, facility, verification
+from .schema import facility, verification
 from .security import api_key_hash
 from .store import Reader
+
+if TYPE_CHECKING:
+    from .aio import AsyncLookups
 
 VERIFICATION_METHODS = ("my_number_card", "smartphone")
 # Who a key speaks for: a facility looks up, an insurer writes for its members, a reviewer (審査支払機関)
@@ -70,6 +74,10 @@ def parse_number_query(insurer_number: object, symbol: object, number: object, b
     return NumberQuery(**out)
 
 
+def _unknown_insurer(query: NumberQuery) -> InputError:
+    return InputError("insurer_number", f"unknown insurer {query.insurer_number}")
+
+
 class Registry:
     """One per process. Thread-safe."""
 
@@ -98,26 +106,44 @@ class Registry:
     KEY_TTL = 5.0  # seconds a key is trusted without re-reading it: a revocation reaches every worker within this
 
     def authenticate(self, key: str | None) -> Principal:
+        digest = self._digest(key)
+        return self._cached_principal(digest) or self._principal(digest, self._key_row(digest))
+
+    async def authenticate_async(self, key: str | None) -> Principal:
+        """`authenticate` on the event loop (see start_async)."""
+        digest = self._digest(key)
+        return self._cached_principal(digest) or self._principal(digest, await self.aio.key_row(digest))
+
+    def principal_of(self, digest: str) -> Principal:
+        """The principal of a key by its digest (a revoked or unknown key: Unauthorized)."""
+        return self._cached_principal(digest) or self._principal(digest, self._key_row(digest))
+
+    @staticmethod
+    def _digest(key: str | None) -> str:
         if not key:
             raise Unauthorized("X-API-Key", "an API key is required")
         if len(key) > 200:
             raise Unauthorized("X-API-Key", "unknown API key")
-        return self.principal_of(api_key_hash(key))
+        return api_key_hash(key)
 
-    def principal_of(self, digest: str) -> Principal:
-        """The principal of a key by its digest (a revoked or unknown key: Unauthorized)."""
+    def _cached_principal(self, digest: str) -> Principal | None:
         cached = self._keys.get(digest)
         if cached is not None and _clock() - cached[0] < self.KEY_TTL:
             return cached[1]
-        with self.autocommit.connect() as conn:
-            row = conn.execute(
-                select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == digest, api_key.c.revoked_at.is_(None))
-            ).first()
+        return None
+
+    def _key_row(self, digest: str) -> tuple | None:
+        with self.reader.connection() as raw:
+            rows = self.reader.key.run(raw, {"digest": digest})
+        return rows[0] if rows else None
+
+    def _principal(self, digest: str, row: tuple | None) -> Principal:
+        """The key's row (role, subject, label) as read now: remembered for KEY_TTL seconds."""
         if row is None:
             with self._keys_lock:
                 self._keys.pop(digest, None)
             raise Unauthorized("X-API-Key", "unknown API key")
-        found = Principal(row.role, row.subject, row.label)
+        found = Principal(*row)
         with self._keys_lock:
             if len(self._keys) > 10_000:
                 self._keys.clear()
@@ -154,18 +180,11 @@ class Registry:
         method: str = "my_number_card",
         channel: str = "api",
     ) -> LookupResult:
-        if method not in VERIFICATION_METHODS:
-            raise InputError("method", f"must be one of {', '.join(VERIFICATION_METHODS)}")
-        serial = (serial or "").strip().upper()
-        if not serial or len(serial) > 16:
-            raise InputError("card_serial", "must be 1–16 characters")
-        day = day or config.today()
+        serial, day = self._card_query(serial, method, day)
         with self.reader.connection() as raw:
             found = self.reader.source(raw).by_card(serial)
-        result = evaluate_card(
-            found, day, identity=identity, limit_consent=limit_consent, policy=self.card_policy(day), repertoire=self.repertoire
-        )
-        self._record(facility_code, result, method, identity, channel)
+        result = self._card_result(found, day, identity, limit_consent)
+        self.log.record(self._verification(facility_code, result, method, identity, channel))
         return result
 
     def lookup_by_numbers(
@@ -182,10 +201,46 @@ class Registry:
             source = self.reader.source(raw)
             records = source.by_numbers(query.insurer_number, query.symbol, query.number, query.branch, query.birth_date)
             if not records and not source.insurer_exists(query.insurer_number):
-                raise InputError("insurer_number", f"unknown insurer {query.insurer_number}")
+                raise _unknown_insurer(query)
         result = evaluate_numbers(records, day, limit_consent=limit_consent, repertoire=self.repertoire)
-        self._record(facility_code, result, "number_inquiry", None, channel)
+        self.log.record(self._verification(facility_code, result, "number_inquiry", None, channel))
         return result
+
+    # The same lookups on the server's event loop (PostgreSQL, aio.py): the same checks, the
+    # same evaluation and log entry; the rows and the log's group commit are awaited.
+
+    async def lookup_by_card_async(
+        self, facility_code: str, serial: str, *, identity: str = "face", day: dt.date | None = None, limit_consent: bool = False,
+        method: str = "my_number_card", channel: str = "api",
+    ) -> LookupResult:
+        serial, day = self._card_query(serial, method, day)
+        result = self._card_result(await self.aio.by_card(serial), day, identity, limit_consent)
+        await self.aio.record(self._verification(facility_code, result, method, identity, channel))
+        return result
+
+    async def lookup_by_numbers_async(
+        self, facility_code: str, query: NumberQuery, *, day: dt.date | None = None, limit_consent: bool = False, channel: str = "api",
+    ) -> LookupResult:
+        day = day or config.today()
+        aio = self.aio
+        records = await aio.by_numbers(query.insurer_number, query.symbol, query.number, query.branch, query.birth_date)
+        if not records and not await aio.insurer_exists(query.insurer_number):
+            raise _unknown_insurer(query)
+        result = evaluate_numbers(records, day, limit_consent=limit_consent, repertoire=self.repertoire)
+        await aio.record(self._verification(facility_code, result, "number_inquiry", None, channel))
+        return result
+
+    @staticmethod
+    def _card_query(serial: str, method: str, day: dt.date | None) -> tuple[str, dt.date]:
+        if method not in VERIFICATION_METHODS:
+            raise InputError("method", f"must be one of {', '.join(VERIFICATION_METHODS)}")
+        serial = (serial or "").strip().upper()
+        if not serial or len(serial) > 16:
+            raise InputError("card_serial", "must be 1–16 characters")
+        return serial, day or config.today()
+
+    def _card_result(self, found, day: dt.date, identity: str, limit_consent: bool) -> LookupResult:  # noqa: ANN001
+        return evaluate_card(found, day, identity=identity, limit_consent=limit_consent, policy=self.card_policy(day), repertoire=self.repertoire)
 
     def lookup_verified_qualification(
         self, facility_code: str, qualification_id: int, *, day: dt.date | None = None, channel: str = "fhir"
@@ -210,25 +265,52 @@ class Registry:
         if latest is None:
             return None
         result = evaluate_numbers(records, day, limit_consent=bool(latest.limit_consent), repertoire=self.repertoire)
-        self._record(facility_code, result, "number_inquiry", None, channel)
+        self.log.record(self._verification(facility_code, result, "number_inquiry", None, channel))
         return result
 
-    def _record(self, facility_code: str, result: LookupResult, method: str, identity: str | None, channel: str) -> None:
-        self.log.record(
-            Verification(
-                facility_code=facility_code,
-                at=config.now(),
-                as_of=result.as_of,
-                method=method,
-                identity=identity,
-                result=result.validity.value if result.validity else "error",
-                error=result.error,
-                person_id=result.person_id,
-                qualification_id=result.qualification.id if result.qualification else None,
-                channel=channel,
-                limit_consent=result.limit_consent,
-            )
+    @staticmethod
+    def _verification(facility_code: str, result: LookupResult, method: str, identity: str | None, channel: str) -> Verification:
+        return Verification(
+            facility_code=facility_code,
+            at=config.now(),
+            as_of=result.as_of,
+            method=method,
+            identity=identity,
+            result=result.validity.value if result.validity else "error",
+            error=result.error,
+            person_id=result.person_id,
+            qualification_id=result.qualification.id if result.qualification else None,
+            channel=channel,
+            limit_consent=result.limit_consent,
         )
+
+    # ------------------------------------------------------------ the event loop (aio.py)
+
+    aio: "AsyncLookups | None" = None
+
+    async def start_async(self) -> None:
+        """Answer lookups on the running event loop from now on (PostgreSQL; the application's
+        lifespan calls this on the server's loop). Nothing on SQLite: its lookups stay threaded."""
+        if self.engine.dialect.name != "postgresql" or self.aio is not None:
+            return
+        from .aio import AsyncLookups
+
+        self.aio = AsyncLookups(self.engine, self.reader, wait=self.log.wait)
+
+    def async_here(self) -> bool:
+        """Whether the lookups may be awaited here: started, and on this very loop."""
+        aio = self.aio
+        if aio is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is aio.loop
+        except RuntimeError:
+            return False
+
+    async def stop_async(self) -> None:
+        aio, self.aio = self.aio, None
+        if aio is not None:
+            await aio.close()
 
     # ------------------------------------------------------------ insurer operations
 

@@ -14,10 +14,10 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import Boolean, Date, Engine, and_, bindparam, literal_column, select
+from sqlalchemy import ARRAY, Boolean, Date, Engine, String, and_, bindparam, cast, func, literal_column, or_, select
 
 from .lookup import CERTIFICATE_KINDS, CardRow, DocumentRow, PersonRecord, PersonRow, QualificationRow
-from .schema import card, document, insurer, person, qualification
+from .schema import api_key, card, document, insurer, person, qualification
 
 _q = qualification.alias("q")
 _m = qualification.alias("m")
@@ -36,27 +36,33 @@ _NP, _NQ, _NC = len(_P_COLS), len(_Q_COLS), len(_C_COLS)
 # The kinds as SQL literals: the statements are compiled once, their parameters are the lookup's.
 _D_JOIN = and_(_d.c.qualification_id == _q.c.id, _d.c.kind.in_([literal_column(f"'{k}'") for k in CERTIFICATE_KINDS]))
 
-CARD_QUERY = (
-    select(*_C_COLS, *_P_COLS, *_Q_COLS, *_D_COLS)
-    .select_from(
-        card.join(person, person.c.id == card.c.person_id)
-        .outerjoin(_q, _q.c.person_id == person.c.id)
-        .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
-        .outerjoin(_d, _D_JOIN)
-    )
-    .where(card.c.serial == bindparam("serial"))
-)
-
-
-def _by_matched(*conditions):  # noqa: ANN001, ANN202
-    """The person of the qualifications `_m` meeting `conditions`, with all their qualifications."""
+def _by_card(condition):  # noqa: ANN001, ANN202
     return (
-        select(_m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
+        select(*_C_COLS, *_P_COLS, *_Q_COLS, *_D_COLS)
         .select_from(
+            card.join(person, person.c.id == card.c.person_id)
+            .outerjoin(_q, _q.c.person_id == person.c.id)
+            .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
+            .outerjoin(_d, _D_JOIN)
+        )
+        .where(condition)
+    )
+
+
+CARD_QUERY = _by_card(card.c.serial == bindparam("serial"))
+
+
+def _by_matched(*conditions, keys=None):  # noqa: ANN001, ANN202
+    """The person of the qualifications `_m` meeting `conditions`, with all their qualifications
+    (`keys`: a batch's table of inquiries, whose ordinal leads each row)."""
+    return (
+        select(*(() if keys is None else (keys.c.idx,)), _m.c.id, *_P_COLS, *_Q_COLS, *_D_COLS)
+        .select_from(
+            *(() if keys is None else (keys,)),
             _m.join(person, person.c.id == _m.c.person_id)
             .join(_q, _q.c.person_id == person.c.id)
             .outerjoin(insurer, insurer.c.number == _q.c.insurer_number)
-            .outerjoin(_d, _D_JOIN)
+            .outerjoin(_d, _D_JOIN),
         )
         .where(and_(*conditions))
     )
@@ -74,6 +80,41 @@ def _numbers_query(with_symbol: bool, with_branch: bool):  # noqa: ANN202
 NUMBERS_QUERIES = {(s, b): _numbers_query(s, b) for s in (False, True) for b in (False, True)}
 QUALIFICATION_QUERY = _by_matched(_m.c.id == bindparam("qualification"))  # FHIR Coverage read
 INSURER_EXISTS = select(literal_column("1")).select_from(insurer).where(insurer.c.number == bindparam("insurer"))
+# The principal of an API key by its digest (a revoked key has none).
+KEY_QUERY = select(api_key.c.role, api_key.c.subject, api_key.c.label).where(api_key.c.key_hash == bindparam("digest"), api_key.c.revoked_at.is_(None))
+
+
+# PostgreSQL, the event loop's batches (aio.py): the lookups that arrive together, in one
+# statement — the same joins, one index probe per lookup, one round trip for them all.
+def _array(name: str, column):  # noqa: ANN001, ANN202
+    # Text without the column's length: a cast to VARCHAR(n) would cut a longer value and match.
+    return cast(bindparam(name), ARRAY(String() if isinstance(column.type, String) else column.type))
+
+
+CARD_BATCH = _by_card(card.c.serial == func.any(_array("serials", card.c.serial)))  # rows lead with the serial
+
+
+def _numbers_batch(with_symbol: bool, with_branch: bool):  # noqa: ANN202
+    """NUMBERS_QUERIES[with_symbol, with_branch] for a batch: the same equalities (the index's
+    columns), one inquiry a row of `k`; rows lead with the inquiry's ordinal (1-based)."""
+    arrays = {"insurer": _array("insurers", _m.c.insurer_number), "number": _array("numbers", _m.c.number),
+              "birth": _array("births", person.c.birth_date)}
+    if with_symbol:
+        arrays["symbol"] = _array("symbols", _m.c.symbol)
+    if with_branch:
+        arrays["branch"] = _array("branches", _m.c.branch)
+    k = func.unnest(*arrays.values()).table_valued(*arrays, with_ordinality="idx").render_derived(name="k")
+    conditions = [_m.c.insurer_number == k.c.insurer, _m.c.number == k.c.number, person.c.birth_date == k.c.birth]
+    if with_symbol:
+        conditions.append(_m.c.symbol == k.c.symbol)
+    if with_branch:
+        conditions.append(_m.c.branch == k.c.branch)
+    return _by_matched(*conditions, keys=k)
+
+
+NUMBERS_BATCHES = {(s, b): _numbers_batch(s, b) for s in (False, True) for b in (False, True)}
+KEY_BATCH = select(api_key.c.key_hash, api_key.c.role, api_key.c.subject, api_key.c.label).where(
+    api_key.c.key_hash == func.any(_array("digests", api_key.c.key_hash)), api_key.c.revoked_at.is_(None))
 
 
 class _Compiled:
@@ -133,6 +174,10 @@ class Reader:
         self.numbers = {k: _Compiled(v, engine) for k, v in NUMBERS_QUERIES.items()}
         self.qualification = _Compiled(QUALIFICATION_QUERY, engine)
         self.insurer = _Compiled(INSURER_EXISTS, engine)
+        self.key = _Compiled(KEY_QUERY, engine)
+        if engine.dialect.name == "postgresql":  # the event loop's batches (aio.py)
+            self.card_batch, self.key_batch = _Compiled(CARD_BATCH, engine), _Compiled(KEY_BATCH, engine)
+            self.numbers_batches = {k: _Compiled(v, engine) for k, v in NUMBERS_BATCHES.items()}
 
     def _connect(self):  # noqa: ANN202
         raw = self.engine.pool._creator()  # a fresh DB-API connection, outside SQLAlchemy's pool  # noqa: SLF001
@@ -225,6 +270,40 @@ def _qualifications(rows, offset: int) -> dict:  # noqa: ANN001
     }
 
 
+def card_found(rows: list) -> tuple[CardRow, PersonRecord] | None:
+    """The card and its person from the rows of CARD_QUERY (None: no such card)."""
+    if not rows:
+        return None
+    first = rows[0]
+    quals = tuple(_qualifications(rows, _NC + _NP).values())
+    return CardRow(*first[:_NC]), PersonRecord(_person(first, _NC), quals)
+
+
+def matched_records(rows: list, start: int = 0) -> list[PersonRecord]:
+    """The persons of the rows of a numbers or qualification query, each with the
+    qualifications that matched (`start`: the columns before the matched id, a batch's)."""
+    people: dict = {}
+    for r in rows:
+        entry = people.setdefault(r[start + 1], (_person(r, start + 1), [], set()))
+        entry[1].append(r)
+        entry[2].add(r[start])
+    out = []
+    for p, person_rows, matched in people.values():
+        quals = _qualifications(person_rows, start + 1 + _NP)
+        out.append(PersonRecord(p, tuple(quals.values()), tuple(q for qid, q in quals.items() if qid in matched)))
+    return out
+
+
+def numbers_params(insurer_number: str, symbol: str | None, number: str, branch: str | None, birth_date: dt.date) -> tuple[tuple[bool, bool], dict]:
+    """(the key of the NUMBERS_QUERIES variant, its parameters) of a number inquiry."""
+    params = {"insurer": insurer_number, "number": number, "birth": birth_date}
+    if symbol is not None:
+        params["symbol"] = symbol
+    if branch is not None:
+        params["branch"] = branch
+    return (symbol is not None, branch is not None), params
+
+
 class SqlSource:
     """The registry as a lookup source (see lookup.Source), on one raw connection."""
 
@@ -232,37 +311,15 @@ class SqlSource:
         self.reader, self.raw = reader, raw
 
     def by_card(self, serial: str) -> tuple[CardRow, PersonRecord] | None:
-        rows = self.reader.card.run(self.raw, {"serial": serial})
-        if not rows:
-            return None
-        first = rows[0]
-        quals = tuple(_qualifications(rows, _NC + _NP).values())
-        return CardRow(*first[:_NC]), PersonRecord(_person(first, _NC), quals)
+        return card_found(self.reader.card.run(self.raw, {"serial": serial}))
 
     def by_numbers(self, insurer_number: str, symbol: str | None, number: str, branch: str | None, birth_date: dt.date) -> list[PersonRecord]:
-        params = {"insurer": insurer_number, "number": number, "birth": birth_date}
-        if symbol is not None:
-            params["symbol"] = symbol
-        if branch is not None:
-            params["branch"] = branch
-        return self._records(self.reader.numbers[(symbol is not None, branch is not None)].run(self.raw, params))
+        variant, params = numbers_params(insurer_number, symbol, number, branch, birth_date)
+        return matched_records(self.reader.numbers[variant].run(self.raw, params))
 
     def by_qualification(self, qualification_id: int) -> list[PersonRecord]:
         """The person holding that qualification, with it as the match (as by_numbers)."""
-        return self._records(self.reader.qualification.run(self.raw, {"qualification": qualification_id}))
-
-    @staticmethod
-    def _records(rows: list) -> list[PersonRecord]:
-        people: dict = {}
-        for r in rows:
-            entry = people.setdefault(r[1], (_person(r, 1), [], set()))
-            entry[1].append(r)
-            entry[2].add(r[0])
-        out = []
-        for p, person_rows, matched in people.values():
-            quals = _qualifications(person_rows, 1 + _NP)
-            out.append(PersonRecord(p, tuple(quals.values()), tuple(q for qid, q in quals.items() if qid in matched)))
-        return out
+        return matched_records(self.reader.qualification.run(self.raw, {"qualification": qualification_id}))
 
     def insurer_exists(self, insurer_number: str) -> bool:
         return bool(self.reader.insurer.run(self.raw, {"insurer": insurer_number}))

@@ -8,7 +8,6 @@ from typing import Annotated
 import orjson
 from fastapi import Depends, FastAPI, Query, Request
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ... import __version__, config
@@ -36,7 +35,9 @@ def create_app(registry: Registry, *, fast_lookups: bool = True):  # noqa: ANN20
 def _create_app(registry: Registry) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
+        await registry.start_async()  # PostgreSQL: lookups answered on this loop (registry/aio.py)
         yield
+        await registry.stop_async()
         registry.close()
 
     app = FastAPI(
@@ -78,7 +79,7 @@ def _create_app(registry: Registry) -> FastAPI:
     # app; these routes document them and answer the same way through the same function.
     def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
         async def handler(request: Request) -> Response:
-            status, ctype, payload = await run_in_threadpool(fastpath.lookup_response, registry, kind, api_key(request.headers), await request.body())
+            status, ctype, payload = await fastpath.answer(registry, kind, api_key(request.headers), await request.body())
             headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
             return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
 

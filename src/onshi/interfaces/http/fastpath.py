@@ -4,7 +4,10 @@ Lookups are the national hot path (about 1,000–1,700 a second at peak). Both t
 routes (which document them in OpenAPI) and `FastLookups`, a thin ASGI layer in front of
 the app, answer through `lookup_response`, so the two ways in cannot drift apart: same
 validation, same errors, same body. It runs in a worker thread: it waits for the commit of
-its verification-log entry (group commit) before the answer goes out.
+its verification-log entry (group commit) before the answer goes out. On PostgreSQL, once
+the application's lifespan has started the registry's event-loop path, FastLookups answers
+with `lookup_response_async` instead: the same checks (`_arguments`), evaluation and log
+entry, with the query and the group commit awaited on the loop (registry/aio.py).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...domain.errors import Forbidden, InputError, ServiceError
 from ...registry.models import validation_errors
-from ...registry.service import Registry, parse_number_query
+from ...registry.service import Principal, Registry, parse_number_query
 from ..common.keys import api_key
 from ..common.problems import error_response
 from ..common.requests import CardLookup, NumberLookup
@@ -25,28 +28,48 @@ JSON = b"application/json"
 
 
 def lookup_response(registry: Registry, kind: str, key: str | None, body: bytes) -> tuple[int, bytes, bytes]:
-    """(status, content type, body) of a lookup request. kind: card | numbers."""
+    """(status, content type, body) of a lookup request, in a worker thread. kind: card | numbers."""
     try:
-        who = registry.authenticate(key)
-        if who.role != "facility":
-            raise Forbidden("X-API-Key", "lookups need a facility key")
-        if len(body) > MAX_BODY:
-            raise InputError("body", f"is larger than {MAX_BODY // 1024} KiB")
-        try:
-            request = (CardLookup if kind == "card" else NumberLookup).model_validate_json(body or b"null")
-        except ValidationError as exc:
-            raise validation_errors(exc) from None
-        if kind == "card":
-            result = registry.lookup_by_card(
-                who.subject, request.card_serial, identity=request.identity, day=request.date,
-                limit_consent=request.limit_consent, method=request.method,
-            )
-        else:
-            query = parse_number_query(request.insurer_number, request.symbol, request.number, request.branch, request.birth_date)
-            result = registry.lookup_by_numbers(who.subject, query, day=request.date, limit_consent=request.limit_consent)
-        return 200, JSON, result.to_json()
+        args, kwargs = _arguments(registry.authenticate(key), kind, body)
+        lookup = registry.lookup_by_card if kind == "card" else registry.lookup_by_numbers
+        return 200, JSON, lookup(*args, **kwargs).to_json()
     except (InputError, ServiceError) as exc:
         return error_response(exc)
+
+
+async def lookup_response_async(registry: Registry, kind: str, key: str | None, body: bytes) -> tuple[int, bytes, bytes]:
+    """`lookup_response` on the server's event loop (Registry.start_async: PostgreSQL)."""
+    try:
+        args, kwargs = _arguments(await registry.authenticate_async(key), kind, body)
+        lookup = registry.lookup_by_card_async if kind == "card" else registry.lookup_by_numbers_async
+        return 200, JSON, (await lookup(*args, **kwargs)).to_json()
+    except (InputError, ServiceError) as exc:
+        return error_response(exc)
+
+
+def _arguments(who: Principal, kind: str, body: bytes) -> tuple[tuple, dict]:
+    """The arguments of the registry's lookup once the key and the body are checked."""
+    if who.role != "facility":
+        raise Forbidden("X-API-Key", "lookups need a facility key")
+    if len(body) > MAX_BODY:
+        raise InputError("body", f"is larger than {MAX_BODY // 1024} KiB")
+    try:
+        request = (CardLookup if kind == "card" else NumberLookup).model_validate_json(body or b"null")
+    except ValidationError as exc:
+        raise validation_errors(exc) from None
+    if kind == "card":
+        return (who.subject, request.card_serial), {
+            "identity": request.identity, "day": request.date, "limit_consent": request.limit_consent, "method": request.method}
+    query = parse_number_query(request.insurer_number, request.symbol, request.number, request.branch, request.birth_date)
+    return (who.subject, query), {"day": request.date, "limit_consent": request.limit_consent}
+
+
+async def answer(registry: Registry, kind: str, key: str | None, body: bytes) -> tuple[int, bytes, bytes]:
+    """A lookup request answered from the event loop, by either path."""
+    if registry.async_here():  # on the loop: the rows and the log's group commit awaited (registry/aio.py)
+        return await lookup_response_async(registry, kind, key, body)
+    # off the event loop: the query, and the wait for the verification log's commit (audit.py)
+    return await run_in_threadpool(lookup_response, registry, kind, key, body)
 
 
 ROUTES = {f"{API}/lookups/card": "card", f"{API}/lookups/numbers": "numbers"}
@@ -77,8 +100,7 @@ class FastLookups:
                 break
         body = b"".join(chunks) if size <= MAX_BODY else b"x" * (MAX_BODY + 1)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"] if k.lower() in (b"x-api-key", b"authorization")}
-        # Off the event loop: the query, and the wait for the verification log's commit (audit.py).
-        status, ctype, payload = await run_in_threadpool(lookup_response, self.registry, kind, api_key(headers), body)
+        status, ctype, payload = await answer(self.registry, kind, api_key(headers), body)
         extra = [(b"www-authenticate", b"ApiKey")] if status == 401 else []
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode()), *extra]})
         await send({"type": "http.response.body", "body": payload})
