@@ -148,17 +148,24 @@ def undo_runs(engine, since: dt.date) -> int:  # noqa: ANN001
     with engine.begin() as conn:
         runs = [r[0] for r in conn.execute(text("SELECT id FROM issuance_run WHERE run_date >= :d ORDER BY id DESC"), {"d": since})]
         for run_id in runs:
-            params = {"r": run_id}
-            conn.execute(text("UPDATE document SET expires = (SELECT e.previous_expires FROM document_end e WHERE e.document_id = document.id "
-                              "AND e.run_id = :r) WHERE id IN (SELECT document_id FROM document_end WHERE run_id = :r)"), params)
-            conn.execute(text("DELETE FROM document_end WHERE run_id = :r OR replaced_by IN (SELECT id FROM document WHERE run_id = :r)"), params)
-            conn.execute(text("DELETE FROM document WHERE run_id = :r"), params)
-            conn.execute(text("UPDATE certificate_application SET decision = NULL, decided = NULL, decided_run = NULL WHERE decided_run = :r"), params)
-            conn.execute(text("DELETE FROM issuance_run WHERE id = :r"), params)
+            undo_run(conn, run_id)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE document"))
     return len(runs)
+
+
+def undo_run(conn, run_id: int) -> None:  # noqa: ANN001
+    """BENCHMARK ONLY: forget one run (see undo_runs), inside the caller's transaction."""
+    from sqlalchemy import text
+
+    params = {"r": run_id}
+    conn.execute(text("UPDATE document SET expires = (SELECT e.previous_expires FROM document_end e WHERE e.document_id = document.id "
+                      "AND e.run_id = :r) WHERE id IN (SELECT document_id FROM document_end WHERE run_id = :r)"), params)
+    conn.execute(text("DELETE FROM document_end WHERE run_id = :r OR replaced_by IN (SELECT id FROM document WHERE run_id = :r)"), params)
+    conn.execute(text("DELETE FROM document WHERE run_id = :r"), params)
+    conn.execute(text("UPDATE certificate_application SET decision = NULL, decided = NULL, decided_run = NULL WHERE decided_run = :r"), params)
+    conn.execute(text("DELETE FROM issuance_run WHERE id = :r"), params)
 
 
 def registry_figures(url: str, *, people: int, seed: int, day: dt.date, workers: int, pages: int, print_workers: int,

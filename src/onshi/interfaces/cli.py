@@ -287,6 +287,56 @@ def bench_lookup(
             json.dump(report, f, ensure_ascii=False, indent=2)
 
 
+@bench_app.command("national")
+def bench_national(
+    seconds: Annotated[float, typer.Option(help="how long the load runs")] = 60,
+    rate: Annotated[Optional[str], typer.Option(help="lookups/s asked (open loop), or 'max' (closed loop); default: the nation's peak scaled to the registry × --headroom")] = None,
+    headroom: Annotated[float, typer.Option(help="the default rate: the scaled national peak times this")] = 10,
+    card_share: Annotated[float, typer.Option(help="share of lookups by card (default: seed 002, 2025-12)")] = 0.4773,
+    write_share: Annotated[float, typer.Option(help="insurer writes per lookup")] = 0.1,
+    connections: Annotated[int, typer.Option(help="lookup connections (also pgbench -S's clients)")] = 32,
+    write_connections: Annotated[int, typer.Option(help="insurer connections")] = 16,
+    workers: Annotated[Optional[int], typer.Option(help="uvicorn workers (default: one per core the database leaves free)")] = None,
+    sample: Annotated[int, typer.Option(help="distinct seeded people to look up")] = 2000,
+    seed: Annotated[int, typer.Option(help="the seed the registry was seeded with (sampling)")] = 1,
+    job: Annotated[bool, typer.Option(help="run today's issuance run (every insurer) during the load")] = True,
+    pgbench: Annotated[bool, typer.Option(help="run pgbench -S on the same server afterwards")] = True,
+    pgbench_seconds: Annotated[float, typer.Option(help="duration of pgbench -S")] = 10,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the report to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The peak hour: lookups by card and by numbers at a constant rate while insurers register
+    acquisitions and changes and an issuance run goes on; p50/p99/p99.9, errors (exit 1 if any),
+    database size per million people, pgbench -S on the same server. Every write is undone."""
+    from ..bench import national as bench
+
+    _setup(database, today)
+    _engine().dispose()
+    if rate is not None and rate != "max":
+        try:
+            asked: float | str | None = float(rate)
+        except ValueError:
+            raise typer.BadParameter(f"'{rate}' is neither a number nor 'max'", param_hint="--rate") from None
+        if asked <= 0:
+            raise typer.BadParameter("must be positive", param_hint="--rate")
+    else:
+        asked = rate
+    try:
+        report = bench.run(config.database_url(), seconds=seconds, rate=asked, headroom=headroom, card_share=card_share, write_share=write_share,
+                           connections=connections, write_connections=write_connections, workers=workers, sample=sample, seed=seed, job=job,
+                           pgbench=pgbench, pgbench_seconds=pgbench_seconds, say=lambda m: err.print(m, highlight=False))
+    except RuntimeError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+    if report["errors"]:
+        raise typer.Exit(1)
+
+
 @bench_app.command("decide")
 def bench_decide(
     cases: Annotated[Optional[list[str]], typer.Argument(help="case files for the in-process figure (default: tests/cases/*.yaml)")] = None,
