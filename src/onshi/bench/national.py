@@ -247,10 +247,12 @@ def orjson_loads(data: bytes) -> dict:
 # ---------------------------------------------------------------- marks and undo
 
 
-def take_marks(conn) -> dict[str, int]:  # noqa: ANN001
+def take_marks(conn) -> dict:  # noqa: ANN001
     from sqlalchemy import text
 
-    return {t: conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {t}")).scalar_one() for t in MARKED}
+    marks = {t: conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {t}")).scalar_one() for t in MARKED}
+    marks["settings"] = list(conn.execute(text("SELECT name FROM setting")).scalars())  # the server may add its session secret
+    return marks
 
 
 def apply_plan(engine, plan: Plan) -> None:  # noqa: ANN001
@@ -269,11 +271,11 @@ def apply_plan(engine, plan: Plan) -> None:  # noqa: ANN001
                          [{"h": h, "a": new} for h, _old, new in plan.moves])
 
 
-def undo(engine, plan: Plan, marks: dict[str, int]) -> dict[str, int]:  # noqa: ANN001
+def undo(engine, plan: Plan, marks: dict) -> dict[str, int]:  # noqa: ANN001
     """BENCHMARK ONLY: the registry as it was before the run (see the module's doc)."""
     from sqlalchemy import bindparam, delete, text, update
 
-    from ..registry.schema import api_key, qualification, resident
+    from ..registry.schema import api_key, qualification, resident, setting
     from .issuance import undo_run
 
     counts: dict[str, int] = {}
@@ -298,6 +300,7 @@ def undo(engine, plan: Plan, marks: dict[str, int]) -> dict[str, int]:  # noqa: 
                          [{"qid": r["id"], **{f"v_{c}": r[c] for c in restored}} for r in plan.originals])
         counts["restored_qualification"] = len(plan.originals)
         counts["api_key"] = conn.execute(delete(api_key).where(api_key.c.label == LABEL)).rowcount
+        counts["setting"] = conn.execute(delete(setting).where(setting.c.name.not_in(marks["settings"]))).rowcount
     with engine.begin() as conn:  # the log refuses DELETE (a trigger): bypassed for the bench's own rows only
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         counts["verification"] = conn.execute(text("DELETE FROM verification WHERE id > :m"), {"m": marks["verification"]}).rowcount
