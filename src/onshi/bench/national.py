@@ -670,6 +670,8 @@ def run(
             background = jobs.submit(_job, url, today.isoformat()) if job else None
             result = load.result()
             rss = _rss_mb(proc.pid)
+            with engine.connect() as conn:
+                grown = sizes(conn)
             load_done = time.perf_counter() - t_job
             if background is not None:
                 report["job"] = background.result()
@@ -677,6 +679,10 @@ def run(
         report["lookups"] = result["lookups"]
         report["writes"] = result["writes"]
         report["server_rss_mb"] = rss
+        # what the run added, per lookup (the log) and per write (the rest): the log's cost at scale
+        added = result["lookups"]["answered"] + sum(result["lookups"]["errors"].values())
+        report["database_size"]["verification_bytes_per_lookup"] = round((grown["verification"] - before["verification"]) / added) if added else None
+        report["database_size"]["growth_bytes"] = grown["database"] - before["database"]
     finally:
         if proc is not None:
             proc.terminate()
@@ -727,7 +733,8 @@ def print_report(report: dict) -> None:
                       + ("" if j["finished_within_load"] else " (it outlasted the load)"))
     size = report["database_size"]
     console.print(f"database: {size['bytes'] / 1e9:,.2f} GB, {size['per_million_people_bytes'] / 1e9:,.2f} GB per million people "
-                  f"(shared_buffers {size['shared_buffers']}); server RSS {report.get('server_rss_mb', 0):,.0f} MB")
+                  f"(shared_buffers {size['shared_buffers']}); server RSS {report.get('server_rss_mb', 0):,.0f} MB"
+                  + (f"; the log grew {size['verification_bytes_per_lookup']:,} bytes per lookup" if size.get("verification_bytes_per_lookup") else ""))
     if report.get("pgbench"):
         pg = report["pgbench"]
         ratio = f" — the lookups achieved {report['lookups']['per_second'] / pg['tps']:.1%} of it" if report.get("lookups") else ""
