@@ -638,6 +638,7 @@ def run(
     say(f"{population:,} people; lookups {'as fast as they go' if closed else f'at {asked:,.1f}/s'}, writes {'≈ a tenth' if closed else f'at {write_rate:,.1f}/s'}")
     members_needed = math.ceil(n_writes * 0.9)
     people = sample_people(engine, sample + members_needed * 3, seed=seed, today=today)
+    say(f"sampled {len(people):,} people")
     attach_keys(engine, people, LABEL)
     plan = make_plan(engine, people, n_writes, today, card_share=card_share, seed=seed)
     with engine.connect() as conn:
@@ -657,6 +658,7 @@ def run(
     proc = None
     try:
         proc, base = start_server(url, workers)
+        say("server started")
         ctx = mp.get_context("spawn")
         with ctx.Manager() as manager, ProcessPoolExecutor(1, mp_context=ctx) as clients, ProcessPoolExecutor(1, mp_context=ctx) as jobs:
             started = manager.Event()
