@@ -369,6 +369,7 @@ class _Tally:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # seconds, by kind
     errors: dict[str, int] = field(default_factory=dict)
     done: int = 0
+    sent: int = 0  # open loop: requests due (queued for a connection)
     first: float = math.inf
     last: float = 0.0
 
@@ -463,12 +464,14 @@ async def _drive(base: str, plan_lookups: list, writes: list[Write], rate: float
                 await asyncio.sleep(delay)
             lq.put_nowait((i, intended))
             i += 1
+            looks.sent += 1
         for _ in conns:
             lq.put_nowait(None)
 
     async def closed_lookups(conn: _Conn, offset: int) -> None:
         i = offset
         while loop.time() < deadline:
+            looks.sent += 1
             await lookup(conn, i, loop.time())
             i += connections
 
@@ -491,6 +494,7 @@ async def _drive(base: str, plan_lookups: list, writes: list[Write], rate: float
                 intended = loop.time()
             wq.put_nowait((i, intended))
             i += 1
+            wrote.sent += 1
         for _ in wconns:
             wq.put_nowait(None)
 
@@ -501,8 +505,11 @@ async def _drive(base: str, plan_lookups: list, writes: list[Write], rate: float
         tasks += [closed_lookups(c, i) for i, c in enumerate(conns)]
     try:
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + DRAIN)
-    except asyncio.TimeoutError:
-        looks.error(f"lookups still queued {DRAIN:.0f} s after the window (the server fell behind)")
+    except asyncio.TimeoutError:  # the server fell behind: what was due in the window and not answered by now
+        for t, what in ((looks, "lookups"), (wrote, "writes")):
+            late = t.sent - t.done - sum(t.errors.values())
+            if late > 0:
+                t.errors[f"{what} unanswered {DRAIN:.0f} s after the window"] = late
     for c in conns + wconns:
         if c.writer is not None:
             c.writer.close()
@@ -526,7 +533,7 @@ def _summary(t: _Tally, t0: float) -> dict:
         return round(float(np.percentile(a, q)), 2) if len(a) else None
 
     return {
-        "answered": t.done, "seconds": round(span, 2), "per_second": round(t.done / span, 1) if span else 0.0,
+        "due": t.sent, "answered": t.done, "seconds": round(span, 2), "per_second": round(t.done / span, 1) if span else 0.0,
         "p50_ms": pct(every, 50), "p99_ms": pct(every, 99), "p999_ms": pct(every, 99.9), "max_ms": round(float(every.max()), 2) if len(every) else None,
         "by_kind": {k: {"answered": len(v), "p50_ms": pct(np.array(v) * 1000, 50), "p99_ms": pct(np.array(v) * 1000, 99)} for k, v in sorted(t.latencies.items())},
         "errors": dict(sorted(t.errors.items())),
