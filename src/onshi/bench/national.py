@@ -313,17 +313,23 @@ def undo(engine, plan: Plan, marks: dict) -> dict[str, int]:  # noqa: ANN001
 class _Conn:
     """One keep-alive HTTP/1.1 connection; responses parsed by httptools (uvicorn's parser)."""
 
+    IDLE = 4.0  # uvicorn closes a keep-alive connection idle for 5 s: open a fresh one before that
+
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader = self.writer = None
+        self.used = 0.0
 
     async def open(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.used = time.monotonic()
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
         import httptools
 
-        if self.writer is None:
+        if self.writer is None or time.monotonic() - self.used > self.IDLE:
             await self.open()
         self.writer.write(raw)
         got = _Response()
@@ -334,6 +340,7 @@ class _Conn:
                 self.writer = None
                 raise ConnectionError("the server closed the connection")
             parser.feed_data(data)
+        self.used = time.monotonic()
         return parser.get_status_code(), b"".join(got.body)
 
 
