@@ -279,6 +279,10 @@ def undo(engine, plan: Plan, marks: dict) -> dict[str, int]:  # noqa: ANN001
     from .issuance import undo_run
 
     counts: dict[str, int] = {}
+    if marks.get("verification") is None:  # nothing was run: only the keys
+        with engine.begin() as conn:
+            counts["api_key"] = conn.execute(delete(api_key).where(api_key.c.label == LABEL)).rowcount
+        return counts
     with engine.begin() as conn:
         runs = list(conn.execute(text("SELECT id FROM issuance_run WHERE id > :m ORDER BY id DESC"), {"m": marks["issuance_run"]}).scalars())
         for run_id in runs:
@@ -625,7 +629,7 @@ def run(
     loop), or None for the national peak scaled to the registry × `headroom`."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from ..registry import schema
     from ..registry.db import make_engine
@@ -654,7 +658,11 @@ def run(
     people = sample_people(engine, sample + members_needed * 3, seed=seed, today=today)
     say(f"sampled {len(people):,} people")
     attach_keys(engine, people, LABEL)
-    plan = make_plan(engine, people, n_writes, today, card_share=card_share, seed=seed)
+    try:
+        plan = make_plan(engine, people, n_writes, today, card_share=card_share, seed=seed)
+    except BaseException:
+        undo(engine, Plan([], [], [], [], []), {t: None for t in MARKED})  # only the keys
+        raise
     with engine.connect() as conn:
         marks = take_marks(conn)
     report: dict = {
@@ -688,6 +696,7 @@ def run(
             rss = _rss_mb(proc.pid)
             with engine.connect() as conn:
                 grown = sizes(conn)
+                logged = conn.execute(text("SELECT count(*) FROM verification WHERE id > :m"), {"m": marks["verification"]}).scalar_one()
             load_done = time.perf_counter() - t_job
             if background is not None:
                 report["job"] = background.result()
@@ -696,8 +705,7 @@ def run(
         report["writes"] = result["writes"]
         report["server_rss_mb"] = rss
         # what the run added, per lookup (the log) and per write (the rest): the log's cost at scale
-        added = result["lookups"]["answered"] + sum(result["lookups"]["errors"].values())
-        report["database_size"]["verification_bytes_per_lookup"] = round((grown["verification"] - before["verification"]) / added) if added else None
+        report["database_size"]["verification_bytes_per_lookup"] = round((grown["verification"] - before["verification"]) / logged) if logged else None
         report["database_size"]["growth_bytes"] = grown["database"] - before["database"]
     finally:
         if proc is not None:
