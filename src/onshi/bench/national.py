@@ -565,17 +565,38 @@ def _client(args: tuple) -> dict:
 # ---------------------------------------------------------------- the background job (a process of its own)
 
 
-def _job(url: str, day: str) -> dict:
-    from ..issuance.run import run_issuance
-    from ..registry.db import make_engine
+JOB = "issuance run, every insurer"
 
-    engine = make_engine(url, pool_size=2)
-    began = time.perf_counter()
-    result = run_issuance(engine, dt.date.fromisoformat(day), origin="bench")
-    engine.dispose()
-    return {"kind": "issuance run, every insurer", "day": day, "run_id": result.id, "status": result.status,
-            "seconds": round(time.perf_counter() - began, 2), "candidates": result.candidates,
-            "documents": sum(result.tally.documents.values()), "sent": result.tally.sent}
+
+def _job(url: str, day: str, out) -> None:  # noqa: ANN001
+    """Today's issuance run; its figures (or its error) put on `out`."""
+    try:
+        from ..issuance.run import run_issuance
+        from ..registry.db import make_engine
+
+        engine = make_engine(url, pool_size=2)
+        began = time.perf_counter()
+        result = run_issuance(engine, dt.date.fromisoformat(day), origin="bench")
+        engine.dispose()
+        out.put({"kind": JOB, "day": day, "run_id": result.id, "status": result.status,
+                 "seconds": round(time.perf_counter() - began, 2), "candidates": result.candidates,
+                 "documents": sum(result.tally.documents.values()), "sent": result.tally.sent})
+    except BaseException as exc:  # noqa: BLE001
+        out.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def _stopped_job(engine, mark: int, day: str, seconds: float) -> dict:  # noqa: ANN001
+    """What a job stopped at its time limit had done (the batches it committed)."""
+    import json
+
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT id, candidates, summary FROM issuance_run WHERE id > :m ORDER BY id LIMIT 1"), {"m": mark}).first()
+    summary = json.loads(row.summary or "{}") if row else {}
+    return {"kind": JOB, "day": day, "run_id": row.id if row else None, "status": f"stopped after {seconds:.0f} s (--job-timeout)",
+            "seconds": round(seconds, 2), "candidates": row.candidates if row else None, "decided_so_far": summary.get("members", 0),
+            "documents": sum((summary.get("documents") or {}).values()), "sent": summary.get("sent", 0)}
 
 
 # ---------------------------------------------------------------- driver
@@ -623,6 +644,7 @@ def run(
     pgbench: bool = True,
     pgbench_seconds: float = 10,
     max_write_rate: float = 300,
+    job_timeout: float = 60,
     say=lambda _m: None,  # noqa: ANN001
 ) -> dict:
     """Run the mixed load; the report (see print_report). `rate`: lookups/s, "max" (closed
@@ -682,7 +704,7 @@ def run(
         proc, base = start_server(url, workers)
         say("server started")
         ctx = mp.get_context("spawn")
-        with ctx.Manager() as manager, ProcessPoolExecutor(1, mp_context=ctx) as clients, ProcessPoolExecutor(1, mp_context=ctx) as jobs:
+        with ctx.Manager() as manager, ProcessPoolExecutor(1, mp_context=ctx) as clients:
             started = manager.Event()
             load = clients.submit(_client, (base, plan.lookups, plan.writes, None if closed else asked, write_share, seconds, connections,
                                             write_connections, started))
@@ -691,15 +713,27 @@ def run(
                     load.result()  # raises the client's error
             say("load started")
             t_job = time.perf_counter()
-            background = jobs.submit(_job, url, today.isoformat()) if job else None
+            if job:
+                job_out = ctx.Queue()
+                job_proc = ctx.Process(target=_job, args=(url, today.isoformat(), job_out), daemon=True)
+                job_proc.start()
             result = load.result()
             rss = _rss_mb(proc.pid)
             with engine.connect() as conn:
                 grown = sizes(conn)
                 logged = conn.execute(text("SELECT count(*) FROM verification WHERE id > :m"), {"m": marks["verification"]}).scalar_one()
             load_done = time.perf_counter() - t_job
-            if background is not None:
-                report["job"] = background.result()
+            if job:
+                import queue
+
+                try:
+                    report["job"] = job_out.get(timeout=max(1.0, seconds + job_timeout - load_done))
+                except queue.Empty:
+                    job_proc.kill()
+                    report["job"] = _stopped_job(engine, marks["issuance_run"], today.isoformat(), time.perf_counter() - t_job)
+                job_proc.join(30)
+                if "error" in report["job"]:
+                    raise RuntimeError(f"the issuance run failed: {report['job']['error']}")
                 report["job"]["finished_within_load"] = report["job"]["seconds"] <= load_done
         report["lookups"] = result["lookups"]
         report["writes"] = result["writes"]
@@ -753,8 +787,12 @@ def print_report(report: dict) -> None:
                       f"({report['lookups']['per_second'] / a['lookups_per_second']:.0%})")
     if report.get("job"):
         j = report["job"]
-        console.print(f"job: {j['kind']} of {j['day']}: {j['seconds']:,.1f} s, {j['candidates']:,} members decided, {j['documents']:,} documents"
-                      + ("" if j["finished_within_load"] else " (it outlasted the load)"))
+        if "decided_so_far" in j:
+            console.print(f"job: {j['kind']} of {j['day']}: {j['status']}: {j['decided_so_far']:,} of {j['candidates'] or 0:,} candidates decided, "
+                          f"{j['documents']:,} documents")
+        else:
+            console.print(f"job: {j['kind']} of {j['day']}: {j['seconds']:,.1f} s, {j['candidates']:,} members decided, {j['documents']:,} documents"
+                          + ("" if j["finished_within_load"] else " (it outlasted the load)"))
     size = report["database_size"]
     console.print(f"database: {size['bytes'] / 1e9:,.2f} GB, {size['per_million_people_bytes'] / 1e9:,.2f} GB per million people "
                   f"(shared_buffers {size['shared_buffers']}); server RSS {report.get('server_rss_mb', 0):,.0f} MB"

@@ -300,6 +300,7 @@ def bench_national(
     sample: Annotated[int, typer.Option(help="distinct seeded people to look up")] = 2000,
     seed: Annotated[int, typer.Option(help="the seed the registry was seeded with (sampling)")] = 1,
     job: Annotated[bool, typer.Option(help="run today's issuance run (every insurer) during the load")] = True,
+    job_timeout: Annotated[float, typer.Option(help="seconds after the load the issuance run may take before it is stopped (and reported as far as it got)")] = 60,
     pgbench: Annotated[bool, typer.Option(help="run pgbench -S on the same server afterwards")] = True,
     pgbench_seconds: Annotated[float, typer.Option(help="duration of pgbench -S")] = 10,
     json_out: Annotated[Optional[str], typer.Option("--json", help="also write the report to this file")] = None,
@@ -324,7 +325,7 @@ def bench_national(
         asked = rate
     try:
         report = bench.run(config.database_url(), seconds=seconds, rate=asked, headroom=headroom, card_share=card_share, write_share=write_share,
-                           connections=connections, write_connections=write_connections, workers=workers, sample=sample, seed=seed, job=job,
+                           connections=connections, write_connections=write_connections, workers=workers, sample=sample, seed=seed, job=job, job_timeout=job_timeout,
                            pgbench=pgbench, pgbench_seconds=pgbench_seconds, say=lambda m: err.print(m, highlight=False))
     except RuntimeError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
