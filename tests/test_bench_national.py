@@ -94,3 +94,21 @@ def test_open_loop_latency_counts_from_the_intended_send_time():
     looks = result["lookups"]
     assert looks["errors"] == {} and looks["answered"] == 50
     assert looks["p50_ms"] > 500 and looks["max_ms"] > 1500  # the last of 50 waited for the 49 before it
+
+
+def test_a_job_stopped_at_its_time_limit_is_reported_as_far_as_it_got(world):
+    """--job-timeout: the run's committed batches (its summary) are what the report shows."""
+    import datetime as dt
+    import json
+
+    from onshi.issuance.run import start_run
+    from onshi.registry.schema import issuance_run
+
+    day = dt.date(2026, 5, 12)
+    run_id = start_run(world.engine, day).id
+    with world.engine.begin() as conn:
+        conn.execute(issuance_run.update().where(issuance_run.c.id == run_id).values(
+            candidates=7000, summary=json.dumps({"members": 5000, "sent": 120, "documents": {"notice": 80, "eligibility_certificate": 40}})))
+    job = national._stopped_job(world.engine, 0, day.isoformat(), 95.4)
+    assert job["run_id"] == run_id and job["candidates"] == 7000 and job["decided_so_far"] == 5000
+    assert job["documents"] == 120 and job["status"].startswith("stopped after 95 s")
