@@ -535,18 +535,17 @@ async def _reopen(conn: _Conn) -> None:
 
 
 def _summary(t: _Tally, t0: float) -> dict:
-    import numpy as np
-
-    every = np.array([x for v in t.latencies.values() for x in v]) * 1000
+    every = sorted(x * 1000 for v in t.latencies.values() for x in v)
     span = max(t.last - t0, 1e-9) if t.done else 0.0
 
-    def pct(a, q: float):  # noqa: ANN001, ANN202
-        return round(float(np.percentile(a, q)), 2) if len(a) else None
+    def pct(ms: list[float], q: float) -> float | None:  # nearest rank on sorted values
+        return round(ms[min(len(ms) - 1, max(0, math.ceil(q / 100 * len(ms)) - 1))], 2) if ms else None
 
     return {
         "due": t.sent, "answered": t.done, "seconds": round(span, 2), "per_second": round(t.done / span, 1) if span else 0.0,
-        "p50_ms": pct(every, 50), "p99_ms": pct(every, 99), "p999_ms": pct(every, 99.9), "max_ms": round(float(every.max()), 2) if len(every) else None,
-        "by_kind": {k: {"answered": len(v), "p50_ms": pct(np.array(v) * 1000, 50), "p99_ms": pct(np.array(v) * 1000, 99)} for k, v in sorted(t.latencies.items())},
+        "p50_ms": pct(every, 50), "p99_ms": pct(every, 99), "p999_ms": pct(every, 99.9), "max_ms": round(every[-1], 2) if every else None,
+        "by_kind": {k: {"answered": len(v), "p50_ms": pct(sorted(x * 1000 for x in v), 50), "p99_ms": pct(sorted(x * 1000 for x in v), 99)}
+                    for k, v in sorted(t.latencies.items())},
         "errors": dict(sorted(t.errors.items())),
     }
 
