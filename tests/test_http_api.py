@@ -144,3 +144,50 @@ def test_fuzzed_bodies_never_give_5xx(client, path, body):
     headers = FK if path.startswith("/lookups") else IK
     resp = client.post(API + path, json=body, headers=headers)
     assert resp.status_code < 500, resp.text
+
+
+class _Refused(Exception):
+    """What psycopg raises when the server refuses a connection (too many clients)."""
+
+    sqlstate = "53300"
+
+
+@pytest.mark.parametrize("failure", ["pool", "server"])
+def test_a_database_that_cannot_take_the_work_is_a_503_with_retry_after_not_a_500(client, world, monkeypatch, failure):
+    """Overloaded (`onshi bench national --rate 1370` on two cores met both): no pooled connection
+    free in time, or the server's connection limit. Nothing is stored; the client may retry."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    def fail(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        if failure == "pool":
+            raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached, connection timed out")
+        raise OperationalError("SELECT 1", {}, _Refused("sorry, too many clients already"))
+
+    async def fail_async(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the lookup on the event loop (PostgreSQL)
+        fail(*args, **kwargs)
+
+    m = world.member(card={"issued": "2022-03-01"})
+    data = acquisition(world)
+    before = counts(world.engine)
+    for name in ("lookup_by_card", "operate"):
+        monkeypatch.setattr(world.registry, name, fail)
+    monkeypatch.setattr(world.registry, "lookup_by_card_async", fail_async)
+    for resp in (client.post(f"{API}/lookups/card", json={"card_serial": m["serial"]}, headers=FK),
+                 client.post(f"{API}/insurers/{KYOKAI_TOKYO}/acquisitions", json=data, headers=IK)):
+        body = assert_problem(resp, 503)
+        assert resp.headers["retry-after"] == "1" and "send the request again" in body["detail"]
+    assert counts(world.engine) == before
+    monkeypatch.undo()
+    assert client.post(f"{API}/insurers/{KYOKAI_TOKYO}/acquisitions", json=data, headers=IK).status_code == 201
+
+
+def test_other_database_errors_stay_500s(client, world, monkeypatch):
+    """Only what the database could not take now is the client's to retry; a defect is not."""
+    from sqlalchemy.exc import ProgrammingError
+
+    def fail(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ProgrammingError("SELECT nope", {}, Exception("syntax error"))
+
+    monkeypatch.setattr(world.registry, "operate", fail)
+    assert client.post(f"{API}/insurers/{KYOKAI_TOKYO}/acquisitions", json=acquisition(world), headers=IK).status_code == 500

@@ -9,19 +9,27 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ...domain.errors import FieldError, InputError, ServiceError
-from ...registry.db import is_retryable
+from ...registry.db import is_retryable, is_unavailable
 from ...registry.models import validation_errors
 
 log = logging.getLogger("onshi.http")
 PROBLEM = b"application/problem+json"
 
 
+RETRY_AFTER = "1"  # seconds, on a 503: the database was busy or out of reach for a moment
+UNAVAILABLE = "the registry's database is busy or out of reach: nothing was stored; send the request again"
 MAX_ERRORS = 100  # field errors in one answer; then a count (a hostile file can have millions)
 MAX_DETAIL = 2000  # characters of `detail`
+
+
+def status_headers(status: int) -> dict[str, str]:
+    """The headers an error status carries: the scheme on a 401, when to retry on a 503."""
+    return {"WWW-Authenticate": "ApiKey"} if status == 401 else {"Retry-After": RETRY_AFTER} if status == 503 else {}
 
 
 def problem_body(status: int, title: str, detail: str, errors: list[FieldError] | None = None) -> bytes:
@@ -43,6 +51,9 @@ def error_response(exc: Exception) -> tuple[int, bytes, bytes]:
     if isinstance(exc, ServiceError):
         errors = [FieldError(exc.field, exc.reason)] if exc.field else None
         return exc.status, PROBLEM, problem_body(exc.status, exc.title, str(exc), errors)
+    if is_unavailable(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return 503, PROBLEM, problem_body(503, "Service unavailable", UNAVAILABLE)
     raise exc
 
 
@@ -77,8 +88,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_request: Request, exc: ServiceError) -> Response:
         errors = [FieldError(exc.field, exc.reason)] if exc.field else None
-        headers = {"WWW-Authenticate": "ApiKey"} if exc.status == 401 else None
-        return problem(exc.status, exc.title, str(exc), errors, headers)
+        return problem(exc.status, exc.title, str(exc), errors, status_headers(exc.status))
 
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> Response:
@@ -86,11 +96,24 @@ def install(app: FastAPI) -> None:
         # conflict for the client to retry, never a 500; any other database error stays one.
         if is_retryable(exc):
             return problem(409, "Conflict", "a concurrent request changed the same data; send the request again")
-        raise exc
+        return _unavailable(exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool(_request: Request, exc: PoolTimeout) -> Response:
+        return _unavailable(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
         return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+
+def _unavailable(exc: Exception) -> Response:
+    """503 with Retry-After when the database could not take the work (is_unavailable); any
+    other error is re-raised (a 500: a defect, not the client's to retry)."""
+    if not is_unavailable(exc):
+        raise exc
+    log.warning("database unavailable: %s", type(exc).__name__)
+    return problem(503, "Service unavailable", UNAVAILABLE, headers=status_headers(503))
 
 
 __all__ = ["install", "problem", "validation_errors"]

@@ -80,8 +80,7 @@ def _create_app(registry: Registry) -> FastAPI:
     def _lookup_route(kind: str, model: type[BaseModel], summary: str):  # noqa: ANN202
         async def handler(request: Request) -> Response:
             status, ctype, payload = await fastpath.answer(registry, kind, api_key(request.headers), await request.body())
-            headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
-            return Response(payload, status_code=status, media_type=ctype.decode(), headers=headers)
+            return Response(payload, status_code=status, media_type=ctype.decode(), headers=problems.status_headers(status))
 
         body_schema = {"content": {"application/json": {"schema": model.model_json_schema()}}, "required": True}
         app.post(f"{API}/lookups/{kind}", tags=["lookups"], summary=summary, openapi_extra={"requestBody": body_schema})(handler)

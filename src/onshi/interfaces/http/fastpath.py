@@ -15,11 +15,11 @@ from __future__ import annotations
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ...domain.errors import Forbidden, InputError, ServiceError
+from ...domain.errors import Forbidden, InputError
 from ...registry.models import validation_errors
 from ...registry.service import Principal, Registry, parse_number_query
 from ..common.keys import api_key
-from ..common.problems import error_response
+from ..common.problems import error_response, status_headers
 from ..common.requests import CardLookup, NumberLookup
 
 API = "/api/v1"
@@ -33,7 +33,7 @@ def lookup_response(registry: Registry, kind: str, key: str | None, body: bytes)
         args, kwargs = _arguments(registry.authenticate(key), kind, body)
         lookup = registry.lookup_by_card if kind == "card" else registry.lookup_by_numbers
         return 200, JSON, lookup(*args, **kwargs).to_json()
-    except (InputError, ServiceError) as exc:
+    except Exception as exc:  # noqa: BLE001 - error_response answers 4xx/503 and re-raises the rest
         return error_response(exc)
 
 
@@ -43,7 +43,7 @@ async def lookup_response_async(registry: Registry, kind: str, key: str | None, 
         args, kwargs = _arguments(await registry.authenticate_async(key), kind, body)
         lookup = registry.lookup_by_card_async if kind == "card" else registry.lookup_by_numbers_async
         return 200, JSON, (await lookup(*args, **kwargs)).to_json()
-    except (InputError, ServiceError) as exc:
+    except Exception as exc:  # noqa: BLE001 - error_response answers 4xx/503 and re-raises the rest
         return error_response(exc)
 
 
@@ -101,6 +101,6 @@ class FastLookups:
         body = b"".join(chunks) if size <= MAX_BODY else b"x" * (MAX_BODY + 1)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"] if k.lower() in (b"x-api-key", b"authorization")}
         status, ctype, payload = await answer(self.registry, kind, api_key(headers), body)
-        extra = [(b"www-authenticate", b"ApiKey")] if status == 401 else []
+        extra = [(k.lower().encode(), v.encode()) for k, v in status_headers(status).items()]
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode()), *extra]})
         await send({"type": "http.response.body", "body": payload})

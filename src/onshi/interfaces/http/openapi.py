@@ -32,13 +32,9 @@ REASONS = {
     409: "conflict with the registry's state or with a concurrent request: nothing stored",
     413: "the request body is larger than the route's limit",
     422: "invalid input: each error names its field",
-    503: "the verification log could not be written: the lookup is not answered",
+    503: "the registry's database is busy or out of reach (or, for a lookup, its verification log could not be written): nothing stored; retry after Retry-After",
 }
-COMMON = (400, 401, 403, 404, 409, 413, 422)
-EXTRA = {  # statuses beyond COMMON, by path prefix
-    "/api/v1/lookups/": (503,),
-    "/api/v1/frontdesk/visits": (503,),
-}
+COMMON = (400, 401, 403, 404, 409, 413, 422, 503)  # 503: any route that reaches the database
 SUCCESS_TYPES = {  # (path, status) → content types of a Response body
     ("/api/v1/claims/files/{billing_month}/{payer}", "200"): "text/plain; charset=Shift_JIS",
     ("/api/v1/claims/reviews/{run_id}/files/{payer}", "200"): "text/plain; charset=Shift_JIS",
@@ -81,10 +77,8 @@ def _operation(path: str, method: str, op: dict) -> None:
         for status in (400, 401, 403, 404, 413, 422, 503):  # 404: a Coverage this facility has not verified
             responses[str(status)] = {"description": f"OperationOutcome: {REASONS[status]}", **outcome}
         return
-    statuses = COMMON + next((extra for prefix, extra in EXTRA.items() if path.startswith(prefix)), ())
-    for status in statuses:
+    for status in COMMON:
         responses[str(status)] = _problem(status)
     if path.startswith("/oqs/"):  # the terminal's error file (SegmentOfResult 9) for another facility's code or a file too large
         for status in ("403", "413"):
             responses[status]["content"]["application/xml"] = {"schema": {"type": "string"}}
-        responses["503"] = _problem(503)
