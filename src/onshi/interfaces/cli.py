@@ -134,6 +134,9 @@ def seed_cmd(
     seed: Annotated[int, typer.Option(help="random seed (the same seed gives the same population)")] = 1,
     sample: Annotated[int, typer.Option(help="also print K seeded people as JSON lines")] = 0,
     reset: Annotated[bool, typer.Option(help="drop and recreate the registry first")] = False,
+    history: Annotated[bool | None, typer.Option(
+        "--history/--no-history", help="play the insurers' issuance runs since 2024-12 (default: up to 200,000 people)")] = None,
+    workers: Annotated[int | None, typer.Option(help="PostgreSQL: processes generating and COPYing chunks (default: one per core)")] = None,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -148,11 +151,11 @@ def seed_cmd(
     if not db.is_empty(engine):
         err.print("[red]the registry is not empty; use --reset to replace it[/red]")
         raise typer.Exit(2)
-    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty(), history=history, workers=workers)
     err.print(
         f"{summary.people:,} people, {summary.qualifications:,} qualifications, {summary.cards:,} cards, "
         f"{summary.documents:,} documents, {summary.insurers:,} insurers, {summary.facilities:,} facilities "
-        f"in {summary.seconds:.1f} s"
+        f"in {summary.seconds:.1f} s ({summary.rows:,} rows)"
     )
     for row in sample_people(engine, sample, seed=seed) if sample else []:
         print(json.dumps(row, ensure_ascii=False))

@@ -23,28 +23,24 @@ The 個人番号 exists only inside the generator, as input to `my_number_hash`.
 
 from __future__ import annotations
 
-import base64
 import bisect
 import datetime as dt
 import json
+import os
 import random
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate
 
 from sqlalchemy import Engine, bindparam, select, text
 
 from .. import config
-from ..domain.card import card_expiry, card_status, cert_expiry, grace_period_end
-from ..domain.copay import elderly_start, kouki_start
-from ..domain.dates import add_months, age_on, anniversary, birthday_in_year
-from ..domain.numbers import PREFECTURES, my_number_check_digit, with_check_digit
+from ..domain.card import card_status
+from ..domain.numbers import PREFECTURES, with_check_digit
 from . import db, schema
-from .bulk import BulkWriter
+from .bulk import BulkWriter, _quoted, deferred_indexes
 from .keys import demo_keys, put_setting
-from .security import my_number_hash
 
 Date = dt.date
 DAY = dt.timedelta(days=1)
@@ -298,42 +294,6 @@ class Municipality:
     all_members: bool  # 資格確認書 to every member (R-I3)
 
 
-class _Numbers:
-    """記号・番号 of one insurer: employers (記号) and the next member number of each."""
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-        self.symbols: list[str] = []
-        self.next: list[int] = []
-        self.members: list[int] = []  # employer index per member: new members join large employers
-        self.used: set[str] = set()
-
-    def _new_symbol(self, rng: random.Random) -> str:
-        while True:
-            if self.kind == "kyokai":
-                symbol = str(rng.randint(10 ** (d := rng.choice((4, 4, 5, 6, 7, 8))) // 10, 10**d - 1))
-            elif self.kind == "kumiai":
-                symbol = str(rng.randint(1, rng.choice((99, 999, 9999))))
-            else:
-                symbol = str(rng.randint(10, rng.choice((999, 9999, 99999))))
-            if symbol not in self.used:
-                self.used.add(symbol)
-                return symbol
-
-    def assign(self, rng: random.Random) -> tuple[str, str]:
-        new_employer = {"kyokai": 0.12, "kumiai": 0.02, "kyosai": 0.05}[self.kind]
-        if not self.members or rng.random() < new_employer:
-            self.symbols.append(self._new_symbol(rng))
-            self.next.append(rng.randint(1, 60))
-            e = len(self.symbols) - 1
-        else:
-            e = self.members[rng.randrange(len(self.members))]
-        self.members.append(e)
-        number = self.next[e]
-        self.next[e] += rng.randint(1, 4)
-        return self.symbols[e], str(number)
-
-
 class Catalogue:
     """Insurers, municipalities and facilities, scaled to the population."""
 
@@ -517,625 +477,6 @@ class Catalogue:
         return pool[rng.randrange(len(pool))]
 
 
-# ---------------------------------------------------------------- people
-
-
-@dataclass(slots=True, eq=False)
-class _Home:
-    pref: int
-    muni: Municipality
-    address: str
-    resident_address: str
-    postcode: str
-
-
-@dataclass(slots=True, eq=False)
-class _Q:
-    id: int
-    insurer: str
-    kind: str
-    symbol: str
-    number: str
-    branch: str
-    relation: str
-    insured_name: str | None
-    start: Date
-    end: Date | None = None
-    loss_reason: str | None = None
-    income: str = "general"
-    kouki_ratio: int | None = None
-    notified: Date | None = None
-    registered: Date | None = None
-    printed_expiry: Date | None = None  # 国保: the date on the municipality's old cards
-
-    def active_on(self, day: Date) -> bool:
-        return self.start <= day and (self.end is None or self.end >= day)
-
-
-@dataclass(slots=True, eq=False)
-class _Card:
-    serial: str
-    issued: Date
-    card_expires: Date
-    cert_expires: Date
-    registered: Date | None
-    revoked: Date | None = None
-    grace_end: Date = Date.min  # the earlier of the two R-B2 grace ends
-
-    def usable_on(self, day: Date) -> bool:
-        """The card verifies as マイナ保険証 that day (R-B1, R-B2, R-B4)."""
-        return (self.issued <= day and (self.revoked is None or self.revoked > day) and day <= self.grace_end
-                and self.registered is not None and self.registered <= day)
-
-
-@dataclass(slots=True, eq=False)
-class _P:
-    id: int
-    birth: Date
-    sex: int
-    age: int
-    student: bool = False
-    taken: bool = False
-    home: _Home | None = None
-    name: str = ""
-    kana: str = ""
-    resident_name: str = ""
-    quals: list[_Q] = field(default_factory=list)
-    cards: list[_Card] = field(default_factory=list)
-
-
-@dataclass(slots=True, eq=False)
-class _Household:
-    head: _P
-    partner: _P | None
-    kids: list[_P] = field(default_factory=list)
-
-    @property
-    def parent_age(self) -> int:
-        if self.partner is not None and self.partner.sex == 2:
-            return self.partner.age
-        return self.head.age
-
-
-class _Generator:
-    """Generates chunks of people; numbering state carries over from chunk to chunk."""
-
-    def __init__(self, catalogue: Catalogue, people: int, seed: int, today: Date) -> None:
-        self.cat = catalogue
-        self.people = people
-        self.seed = seed
-        self.today = today
-        self.mn_key = config.mynumber_key()
-        self.numbers: dict[str, _Numbers] = {}
-        self.kokuho_next: dict[tuple[str, str], int] = {}
-        self.kouki_next: dict[str, int] = defaultdict(int)
-        self.next_qualification = 1
-        self.next_document = 1
-        self.next_card = 0
-        self.band_cum = _cum(AGE_BANDS)
-        self.surname_cum = _cum(1 / (r + 5) for r in range(len(SURNAMES)))
-        self.given = [(before, [tuple(s.split(":")) for s in men.split()], [tuple(s.split(":")) for s in women.split()])
-                      for before, men, women in GIVEN_NAMES]
-        self.given_cum = [(_cum(1 / (r + 4) for r in range(len(men))), _cum(1 / (r + 4) for r in range(len(women))))
-                          for _, men, women in self.given]
-        self.earner = [(below, *_weighted(kinds)) for below, kinds in EARNER_KINDS]
-        self.ratios, self.ratio_cum = _weighted(KOUKI_RATIOS)
-        rng = random.Random(f"onshi-serials:{seed}")
-        self.card_offset = rng.randrange(1 << 60)
-        self.mn_offset = rng.randrange(10**11)
-        self.kouki_offset = rng.randrange(9 * 10**7)
-
-    # -------------------------------------------------- one chunk
-
-    def chunk(self, index: int, first_id: int, n: int) -> dict[str, list[tuple]]:
-        rng = random.Random(f"onshi-people:{self.seed}:{self.people}:{self.today.isoformat()}:{index}")
-        people = [self._person(rng, first_id + i) for i in range(n)]
-        households, elders = self._households(rng, people)
-        changes: list[list[_Q]] = []
-        for h in households:
-            self._insure_household(rng, h, changes)
-        for couple in elders:
-            for p in couple:
-                self._insure_kouki(rng, p)
-        self._registration_lag(rng, changes)
-        for p in people:
-            self._cards(rng, p)
-        return self._rows(rng, people)
-
-    def _person(self, rng: random.Random, pid: int) -> _P:
-        band = bisect.bisect_right(self.band_cum, rng.random() * self.band_cum[-1])
-        if band == len(AGE_BANDS) - 1:
-            years = 90 + min(rng.expovariate(0.25), 17)
-        else:
-            years = 5 * band + 5 * rng.random()
-        birth = self.today - dt.timedelta(days=int(years * 365.2425))
-        sex = 1 if rng.random() < MALE_SHARE[band] else 2
-        age = age_on(birth, self.today)
-        return _P(id=pid, birth=birth, sex=sex, age=age, student=18 <= age <= 21 and rng.random() < 0.55)
-
-    # -------------------------------------------------- households
-
-    def _households(self, rng: random.Random, people: list[_P]) -> tuple[list[_Household], list[list[_P]]]:
-        adults = [p for p in people if 18 <= p.age < 75 and not p.student]
-        elders = [p for p in people if p.age >= 75]
-        kids = [p for p in people if p.age < 18 or p.student]
-        households = [_Household(a, b) for a, b in self._couples(rng, adults, self._married_share)]
-        elder_homes = [[a] + ([b] if b else []) for a, b in self._couples(rng, elders, lambda age: 0.5)]
-        self._attach_children(rng, households, kids)
-        for h in households:
-            self._settle(rng, [h.head] + ([h.partner] if h.partner else []) + h.kids)
-        for members in elder_homes:
-            self._settle(rng, members)
-        return households, elder_homes
-
-    @staticmethod
-    def _married_share(age: int) -> float:
-        if age < 25:
-            return 0.08
-        if age < 30:
-            return 0.30
-        if age < 35:
-            return 0.55
-        if age < 40:
-            return 0.65
-        return 0.70
-
-    @staticmethod
-    def _couples(rng: random.Random, people: list[_P], share) -> list[tuple[_P, _P | None]]:  # noqa: ANN001
-        order = people[:]
-        rng.shuffle(order)
-        buckets: dict[tuple[int, int], list[_P]] = defaultdict(list)
-        for p in order:
-            buckets[(p.sex, p.age)].append(p)
-        couples = []
-        for p in order:
-            if p.taken:
-                continue
-            p.taken = True
-            spouse = None
-            f = share(p.age)
-            if rng.random() < f / (2 - f):  # each couple uses two people: aim at share f married
-                target = p.age + (-2 if p.sex == 1 else 2) + round(rng.gauss(0, 3))
-                for d in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5):
-                    bucket = buckets.get((3 - p.sex, target + d))
-                    while bucket and bucket[-1].taken:
-                        bucket.pop()
-                    if bucket:
-                        spouse = bucket.pop()
-                        spouse.taken = True
-                        break
-            couples.append((p, spouse))
-        return couples
-
-    def _attach_children(self, rng: random.Random, households: list[_Household], kids: list[_P]) -> None:
-        married: dict[int, list[_Household]] = defaultdict(list)
-        single: dict[int, list[_Household]] = defaultdict(list)
-        for h in households:
-            (married if h.partner else single)[h.parent_age].append(h)
-        rng.shuffle(kids)
-        for kid in kids:
-            home = None
-            for _ in range(6):
-                pool = married if rng.random() < 0.88 else single
-                age = kid.age + rng.randint(23, 40)
-                for d in (0, 1, -1, 2, -2):
-                    bucket = pool.get(age + d)
-                    while bucket:
-                        i = rng.randrange(len(bucket))
-                        if len(bucket[i].kids) < 4:
-                            home = bucket[i]
-                            break
-                        bucket[i] = bucket[-1]
-                        bucket.pop()
-                    if home:
-                        break
-                if home:
-                    break
-            if home is None:  # no parent of a fitting age in this chunk: any adult old enough
-                grown = [h for h in rng.sample(households, min(50, len(households))) if h.head.age >= kid.age + 18]
-                if grown:
-                    home = grown[0]
-            if home is None:
-                households.append(_Household(kid, None))  # lives alone, insured on their own
-            else:
-                home.kids.append(kid)
-        for h in households:
-            h.kids.sort(key=lambda k: k.birth)
-
-    def _settle(self, rng: random.Random, members: list[_P]) -> None:
-        """A home (prefecture, municipality, address) and the family's names."""
-        pref = _pick(rng, range(1, 48), self.cat.pref_cum)
-        muni = _pick(rng, self.cat.municipalities[pref], self.cat.muni_cum[pref])
-        common = None
-        if rng.random() < VARIANT_SHARE:
-            variant, common, kana = VARIANT_SURNAMES[rng.randrange(len(VARIANT_SURNAMES))]
-            surname = (variant, kana)
-        elif pref == 47 and rng.random() < 0.4:
-            surname = OKINAWA_SURNAMES[rng.randrange(len(OKINAWA_SURNAMES))]
-        else:
-            surname = _pick(rng, SURNAMES, self.surname_cum)
-        town = rng.choice(TOWNS)
-        c, b, g = rng.randint(1, 5), rng.randint(1, 30), rng.randint(1, 25)
-        building = f" {rng.choice(BUILDINGS)}{rng.choice(BUILDING_NAMES)} {rng.randint(1, 8)}{rng.randint(1, 12):02d}" if rng.random() < 0.25 else ""
-        place = f"{PREFECTURES[pref - 1]}{muni.name}{town}"
-        address = f"{place}{c}-{b}-{g}{building}"
-        # The resident register sometimes writes 丁目・番・号 (R-I2 folds both forms).
-        resident = f"{place}{c}丁目{b}番{g}号{building}" if rng.random() < 0.1 else address
-        home = _Home(pref, muni, address, resident, f"{muni.postcode:03d}-{rng.randint(0, 9999):04d}")
-        for p in members:
-            p.home = home
-            given, given_kana = self._given(rng, p)
-            p.name = f"{surname[0]} {given}"
-            p.kana = f"{surname[1]} {given_kana}"
-            p.resident_name = f"{common} {given}" if common and rng.random() < VARIANT_RESIDENT_COMMON else p.name
-
-    def _given(self, rng: random.Random, p: _P) -> tuple[str, str]:
-        year = p.birth.year
-        for i, (before, men, women) in enumerate(self.given):
-            if year < before:
-                return _pick(rng, men, self.given_cum[i][0]) if p.sex == 1 else _pick(rng, women, self.given_cum[i][1])
-        raise AssertionError("unreachable")
-
-    # -------------------------------------------------- insurance
-
-    def _earner_kind(self, rng: random.Random, age: int) -> str:
-        for below, kinds, cum in self.earner:
-            if age < below:
-                return _pick(rng, kinds, cum)
-        return "kokuho"
-
-    def _insurer(self, rng: random.Random, kind: str, home: _Home) -> str:
-        if kind == "kyokai":
-            return self.cat.kyokai[home.pref]
-        if kind == "kumiai":
-            return self.cat.pick_kumiai(rng)
-        if kind == "kyosai":
-            return self.cat.pick_kyosai(rng, home.pref)
-        return home.muni.insurer
-
-    def _member_numbers(self, rng: random.Random, kind: str, insurer: str, home: _Home) -> tuple[str, str]:
-        if kind == "kokuho":
-            symbol = rng.choice(home.muni.symbols)
-            key = (insurer, symbol)
-            number = self.kokuho_next.get(key) or rng.randint(10000, 60000)
-            self.kokuho_next[key] = number + rng.randint(1, 7)
-            return symbol, str(number)
-        book = self.numbers.get(insurer)
-        if book is None:
-            book = self.numbers[insurer] = _Numbers(kind)
-        return book.assign(rng)
-
-    def _employment_start(self, rng: random.Random, p: _P) -> Date:
-        earliest = min(self.today, anniversary(p.birth, 18 if p.age < 23 else 22))
-        span = (self.today - earliest).days
-        start = self.today - dt.timedelta(days=int(span * rng.random() ** 1.6))
-        if rng.random() < 0.6:
-            start = start.replace(day=1)
-        return max(start, earliest)
-
-    def _stamps(self, rng: random.Random, q: _Q, newborn: bool = False) -> None:
-        """notified ≈ start + 0–3 days (newborns later, R-E7), registered a few days after."""
-        notified = q.start + (_days(rng, 7, 25) if newborn else _days(rng, 0, 3))
-        registered = notified + _days(rng, 0, 4)
-        q.notified = notified if notified <= self.today else None
-        q.registered = registered if q.notified and registered <= self.today else None
-
-    def _enrol(self, rng: random.Random, kind: str, head: _P, others: list[_P], start: Date, *, end: Date | None = None) -> list[_Q]:
-        """One insured person and their family on one 記号・番号, branches 00, 01, … ."""
-        insurer = self._insurer(rng, kind, head.home)
-        symbol, number = self._member_numbers(rng, kind, insurer, head.home)
-        quals = []
-        for i, p in enumerate([head] + others):
-            member_start = start if p is head else max(start, p.birth)
-            if end is not None and member_start > end:
-                continue
-            q = _Q(
-                id=self._qualification_id(), insurer=insurer, kind=kind, symbol=symbol, number=number, branch=f"{i:02d}",
-                relation="self" if p is head else "family", insured_name=None if p is head else head.name, start=member_start,
-                end=end, loss_reason="03" if end else None,
-            )
-            if kind == "kokuho":
-                q.printed_expiry = head.home.muni.card_expiry
-            if 70 <= age_on(p.birth, self.today) < 75 and rng.random() < 0.10:
-                q.income = "high"  # 現役並み所得 (R-P3)
-            self._stamps(rng, q, newborn=member_start == p.birth)
-            p.quals.append(q)
-            quals.append(q)
-        return quals
-
-    def _qualification_id(self) -> int:
-        self.next_qualification += 1
-        return self.next_qualification - 1
-
-    def _insure_household(self, rng: random.Random, h: _Household, changes: list[list[_Q]]) -> None:
-        head, partner = h.head, h.partner
-        if partner is not None and head.age < 65 and partner.age < 65 and head.sex != partner.sex:
-            if (head.sex == 2) == (rng.random() < 0.85):  # the insured earner is usually the husband
-                head, partner = partner, head
-        kind = "kokuho" if head.age < 18 else self._earner_kind(rng, head.age)  # a minor without parents here
-        family: list[_P] = []
-        if partner is not None:
-            if kind == "kokuho":
-                joins = partner.age >= 65 or rng.random() < 0.65
-            else:
-                joins = rng.random() < (0.5 if partner.sex == 2 and partner.age < 60 else 0.6 if partner.sex == 2 else 0.1)
-            if joins:
-                family.append(partner)
-            else:
-                own = self._earner_kind(rng, partner.age)
-                if kind == "kokuho" and own == "kokuho":
-                    family.append(partner)
-                else:
-                    self._enrol(rng, own, partner, [], self._head_start(rng, partner, own))
-        family += h.kids
-        start = head.birth if head.age < 18 else self._head_start(rng, head, kind)
-        if 20 <= head.age < 65 and rng.random() < JOB_CHANGE_SHARE:
-            self._job_change(rng, head, family, kind, start, changes)
-        else:
-            self._enrol(rng, kind, head, family, start)
-
-    def _head_start(self, rng: random.Random, p: _P, kind: str) -> Date:
-        if kind == "kokuho" and p.age >= 62 and rng.random() < 0.8:
-            retired = anniversary(p.birth, rng.choice((60, 60, 60, 62, 65)))
-            if retired <= self.today:
-                return retired
-        return self._employment_start(rng, p)
-
-    def _job_change(self, rng: random.Random, head: _P, family: list[_P], kind: str, start: Date, changes: list[list[_Q]]) -> None:
-        """The old qualification ends the day before the new one starts (loss reason 03);
-        the dependents move with the insured. Registration lag is set in _registration_lag."""
-        change = self.today - _days(rng, 0, JOB_CHANGE_DAYS)
-        if start > change - dt.timedelta(days=60):
-            start = max(change - _days(rng, 60, 900), anniversary(head.birth, 18))
-        if start < change:
-            self._enrol(rng, kind, head, family, start, end=change - DAY)
-        if kind in EMPLOYEE_KINDS:
-            u = rng.random()
-            new_kind = rng.choice(EMPLOYEE_KINDS) if u < 0.75 else "kokuho"
-        else:
-            new_kind = rng.choice(EMPLOYEE_KINDS)
-        changes.append(self._enrol(rng, new_kind, head, family, change))
-
-    def _registration_lag(self, rng: random.Random, changes: list[list[_Q]]) -> None:
-        """New insurers notify 0–5 days after the start and mostly register within 10 days of
-        the notice (R-I1); some take 11–40 days and a few have not registered yet."""
-        unregistered = 0
-        for quals in changes:
-            u = rng.random()
-            notified_after = rng.randint(0, 5)
-            lag = None if u < UNREGISTERED_SHARE else rng.randint(11, 40) if u < 0.2 else rng.randint(0, 10)
-            unregistered += lag is None
-            for q in quals:
-                self._change_stamps(q, notified_after, lag)
-        if changes and not unregistered:  # at least one per chunk, the most recent change
-            quals = max(changes, key=lambda qs: qs[0].start)
-            for q in quals:
-                self._change_stamps(q, rng.randint(0, 5), None)
-
-    def _change_stamps(self, q: _Q, notified_after: int, lag: int | None) -> None:
-        notified = q.start + dt.timedelta(days=notified_after)
-        q.notified = notified if notified <= self.today else None
-        registered = notified + dt.timedelta(days=lag) if lag is not None and q.notified else None
-        q.registered = registered if registered and registered <= self.today else None
-
-    def _insure_kouki(self, rng: random.Random, p: _P) -> None:
-        """後期高齢者医療 from the 75th birthday (R-P4), each member on their own number."""
-        start = max(kouki_start(p.birth), KOUKI_SYSTEM_START)
-        if (self.today - start).days < 730:  # recently moved from 国保: keep the ended one
-            before = anniversary(p.birth, rng.choice((60, 65, 65, 70)))
-            if before < start:
-                self._enrol(rng, "kokuho", p, [], before, end=start - DAY)
-        insurer = self.cat.kouki[p.home.pref]
-        k = self.kouki_next[insurer]
-        self.kouki_next[insurer] += 1
-        number = f"{10**7 + (k * 55623059 + self.kouki_offset) % (9 * 10**7)}"  # unique 8 digits
-        ratio = _pick(rng, self.ratios, self.ratio_cum)
-        q = _Q(id=self._qualification_id(), insurer=insurer, kind="kouki", symbol="", number=number, branch="", relation="self",
-               insured_name=None, start=start, income="high" if ratio == 30 else "general", kouki_ratio=ratio)
-        if start == kouki_start(p.birth):  # the 広域連合 enrols a 75th birthday ahead (its documents go the month before, R-I6b)
-            q.notified = start - _days(rng, 40, 75)
-            q.registered = q.notified + _days(rng, 0, 4)
-            if q.notified > self.today:
-                q.notified = q.registered = None
-            elif q.registered > self.today:
-                q.registered = None
-        else:
-            self._stamps(rng, q)
-        p.quals.append(q)
-
-    # -------------------------------------------------- My Number cards
-
-    def _serial(self) -> str:
-        # A bijection of the counter onto 60 bits, written as 12 base32 characters (A–Z, 2–7).
-        value = (self.next_card * 0x9E3779B97F4A7C1 + self.card_offset) % (1 << 60)
-        self.next_card += 1
-        return base64.b32encode((value << 4).to_bytes(8, "big"))[:12].decode()
-
-    def _cards(self, rng: random.Random, p: _P) -> None:
-        """A card whose certificate expires in a renewal wave (seed 002), then its renewals."""
-        age = p.age
-        holds = 0.50 if age < 5 else 0.78 if age < 15 else 0.83 if age < 65 else 0.85 if age < 85 else 0.65
-        if rng.random() >= holds:
-            return
-        earliest = max(p.birth + dt.timedelta(days=30), CARD_START)  # an application takes a month
-        issued = self._first_issue(rng, p.birth, earliest) if earliest <= self.today else None
-        if issued is None:
-            return
-        will_register = rng.random() < (0.70 if age >= 85 else 0.86 if age >= 75 else 0.91)
-        plan = self._registration_plan(rng, issued) if will_register else None
-        while True:
-            card_exp = card_expiry(p.birth, issued)
-            cert_exp = cert_expiry(p.birth, issued, card_exp)
-            registered = plan if plan is not None and plan <= self.today else None
-            card = _Card(self._serial(), issued, card_exp, cert_exp, registered,
-                         grace_end=min(grace_period_end(cert_exp), grace_period_end(card_exp)))
-            p.cards.append(card)
-            renewal = self._renewal(rng, card)
-            if renewal is None or renewal > self.today or renewal <= issued:
-                return
-            card.revoked = renewal
-            if plan is not None and renewal > card.grace_end:
-                # R-B4: past the grace period the insurance registration is cancelled.
-                plan = renewal + _days(rng, 0, 150) if rng.random() < 0.6 else None
-            elif plan is not None:
-                plan = max(plan, renewal)
-            issued = renewal
-
-    def _first_issue(self, rng: random.Random, birth: Date, earliest: Date) -> Date | None:
-        """An issue date whose certificate expiry (5th birthday after issue, R-B1) falls in a
-        fiscal year drawn from the renewal waves."""
-        m, d = birth.month, birth.day
-        leap = (m, d) == (2, 29)
-        shift = 0 if (m, d) >= (4, 1) else 1  # the birthday in FY f falls in calendar year f + shift
-        options, cum = [], []
-        for fy, weight in CERT_WAVES.items():
-            year = fy + shift
-            lo = birthday_in_year(birth, year - 5) if leap else Date(year - 5, m, d)
-            if lo > self.today:
-                break
-            hi = (birthday_in_year(birth, year - 4) if leap else Date(year - 4, m, d)) - DAY
-            if hi < earliest:
-                continue
-            options.append((max(lo, earliest), min(hi, self.today)))
-            cum.append((cum[-1] if cum else 0) + weight)
-        if not options:
-            return None
-        lo, hi = options[bisect.bisect_right(cum, rng.random() * cum[-1])]
-        return _uniform_date(rng, lo, hi)
-
-    def _registration_plan(self, rng: random.Random, issued: Date) -> Date:
-        """健康保険証利用登録: many during マイナポイント第2弾 (2022-06 – 2023-09)."""
-        u = rng.random()
-        if u < 0.25:
-            day = _uniform_date(rng, INSURANCE_USE_START, Date(2022, 5, 31))
-        elif u < 0.75:
-            day = _uniform_date(rng, Date(2022, 6, 1), Date(2023, 9, 30))
-        else:
-            day = _uniform_date(rng, Date(2023, 10, 1), max(Date(2023, 10, 1), self.today))
-        return max(day, issued + _days(rng, 0, 14), INSURANCE_USE_START)
-
-    def _renewal(self, rng: random.Random, card: _Card) -> Date | None:
-        """When the holder renews: mostly inside the alert window (R-B3) or the grace period
-        (R-B2), some after it (R-B4), some never; a few replace a lost card early."""
-        expiry = min(card.cert_expires, card.card_expires)
-        if rng.random() < 0.005:
-            span = (expiry - card.issued).days
-            if span > 60:
-                return card.issued + _days(rng, 30, span - 1)
-        u = rng.random()
-        if u < 0.55:
-            return expiry - _days(rng, 0, 89)
-        if u < 0.82:
-            return expiry + _days(rng, 1, (card.grace_end - expiry).days)
-        if u < 0.93:
-            return card.grace_end + _days(rng, 1, 400)
-        return None
-
-    # -------------------------------------------------- documents and what the issuance runs read
-
-    def _documents(self, rng: random.Random, p: _P) -> list[tuple]:
-        """What insurers sent before the issuance runs of the history (issuance/history.py):
-        the last old 保険証 (A6) of every qualification open on 2024-12-01 — 後期 renewed its
-        cards on 2024-08-01 until 2025-07-31, 国保 printed its own expiry, employee insurers
-        2025-12-01 — and the employee insurers' one-time お知らせ of FY2024 to every member (R-I4d).
-        Everything from 2024-12-02 on (certificates, お知らせ, renewals, ends) comes from the runs."""
-        docs: list[tuple] = []
-
-        def emit(q: _Q, kind: str, issued: Date, valid_from: Date, expires: Date | None) -> None:
-            if issued > self.today:
-                return
-            docs.append((self.next_document, p.id, q.id, kind, "a4" if kind == "notice" else None, issued, valid_from, expires))
-            self.next_document += 1
-
-        for q in p.quals:
-            if q.start <= LAST_OLD_CARD and (q.end is None or q.end > LAST_OLD_CARD):
-                if q.kind == "kouki":
-                    emit(q, "insurance_card", max(q.start, Date(2024, 8, 1)), q.start, KOUKI_CARD_EXPIRY)
-                elif q.kind == "kokuho":
-                    emit(q, "insurance_card", max(q.start, add_months(q.printed_expiry, -12) + DAY), q.start, q.printed_expiry)
-                else:
-                    emit(q, "insurance_card", min(q.start + _days(rng, 5, 14), LAST_OLD_CARD), q.start, EMPLOYEE_CARD_EXPIRY)
-            if q.kind in EMPLOYEE_KINDS:  # R-I4d: once, to every member, in FY2024
-                day = self.cat.notice_day[q.insurer]
-                if q.active_on(day):
-                    emit(q, "notice", day, day, self._notice_expiry(p.birth, day))
-        return docs
-
-    @staticmethod
-    def _notice_expiry(birth: Date, first: Date) -> Date | None:
-        """R-I6d for an employee insurer's お知らせ: none, or from the copay-70 day the next 31 July
-        (and never past the day before the 75th birthday)."""
-        if first < elderly_start(birth):
-            return None
-        end = Date(first.year if first <= Date(first.year, 7, 31) else first.year + 1, 7, 31)
-        return min(end, kouki_start(birth) - DAY)
-
-    def _history(self, rng: random.Random, p: _P, dv: bool) -> dict[str, list[tuple]]:
-        """The facts the history's runs react to, as the insurer operations record them
-        (registry/events.py): acquisitions and registrations since 2024-12-02, losses,
-        applications for a 資格確認書 (R-I3f, R-I3g), returned cards (R-I3c)."""
-        events, applications = [], []
-        for q in p.quals:
-            if q.start > LAST_OLD_CARD and q.notified is not None:
-                events.append((q.id, q.insurer, "acquisition", q.start, q.notified))
-                if q.registered is not None:
-                    events.append((q.id, q.insurer, "registration_done", q.registered, q.registered))
-            if q.end is not None and q.end > LAST_OLD_CARD:
-                events.append((q.id, q.insurer, "loss", q.end, min(q.end + _days(rng, 1, 5), self.today)))
-            if q.end is not None and q.end < self.today:
-                continue
-            age = age_on(p.birth, self.today)
-            u = rng.random()
-            if q.kind == "kouki" and age < 85 and u < 0.04:  # keep a certificate after 2026-07 (R-I3g)
-                day = _uniform_date(rng, Date(2026, 4, 1), Date(2026, 7, 20))
-                applications.append((q.id, q.insurer, day, "care" if rng.random() < 0.7 else "other"))
-            elif u < 0.004 + (0.01 if age >= 70 else 0):
-                day = _uniform_date(rng, max(q.start, Date(2024, 12, 2)), self.today)
-                applications.append((q.id, q.insurer, day, rng.choice(("care", "care", "card_lost", "card_renewal", "other"))))
-        returned = []
-        live = [c for c in p.cards if c.revoked is None and c.issued < self.today]
-        if live and rng.random() < 0.0008:  # カード返納
-            card = live[-1]
-            card.revoked = _uniform_date(rng, max(card.issued, Date(2024, 12, 2)), self.today)
-            returned.append(card.serial)
-        mailing = None
-        if dv and rng.random() < 0.9:  # the address the member gave for letters (R-I3e)
-            pref = rng.randint(1, 47)
-            muni = self.cat.municipalities[pref][0]
-            mailing = (f"{PREFECTURES[pref - 1]}{muni.name}{rng.choice(TOWNS)}{rng.randint(1, 5)}-{rng.randint(1, 30)}-{rng.randint(1, 25)} 支援センター気付",
-                       f"{muni.postcode:03d}-{rng.randint(0, 9999):04d}")
-        return {"member_event": [(None, *e) for e in events if e[4] <= self.today], "application": applications, "returned": returned,
-                "mailing": mailing}
-
-    # -------------------------------------------------- rows
-
-    def _my_number(self, pid: int) -> str:
-        body = f"{(pid * 61803398871 + self.mn_offset) % 10**11:011d}"  # a bijection: unique
-        return body + str(my_number_check_digit(body))
-
-    def _rows(self, rng: random.Random, people: list[_P]) -> dict[str, list[tuple]]:
-        persons, quals, cards, docs, residents, events, applications = [], [], [], [], [], [], []
-        dv = {p.id for p in rng.sample(people, max(1, round(len(people) * DV_SHARE)))} if people else set()
-        for p in people:
-            h = p.home
-            mn_hash = my_number_hash(self._my_number(p.id), self.mn_key)
-            persons.append((p.id, mn_hash, p.birth, p.sex))
-            residents.append((mn_hash, p.resident_name, p.kana, p.birth, p.sex, h.resident_address))
-            history = self._history(rng, p, p.id in dv)
-            mailing = history["mailing"] or (None, None)
-            for q in p.quals:  # each insurer holds the member's data (and its DV flag, R-D5) on its qualification
-                quals.append((q.id, p.id, q.insurer, q.symbol, q.number, q.branch, q.relation, q.insured_name, "01",
-                              q.start, q.end, q.loss_reason, q.income, q.kouki_ratio, q.notified, q.registered,
-                              p.name, p.kana, h.address, h.postcode, p.id in dv, *mailing))
-            for c in p.cards:
-                returned = c.revoked if c.serial in history["returned"] else None
-                cards.append((c.serial, p.id, c.issued, c.card_expires, c.cert_expires, c.registered, c.revoked, returned))
-            docs += self._documents(rng, p)
-            events += history["member_event"]
-            applications += [(None, q, n, day, reason, day) for q, n, day, reason in history["application"]]
-        return {"person": persons, "resident": residents, "qualification": quals, "card": cards, "document": docs,
-                "member_event": [e[1:] for e in events], "certificate_application": [a[1:] for a in applications]}
-
 # ---------------------------------------------------------------- public API
 
 
@@ -1152,6 +493,7 @@ class SeedSummary:
     demo_facility_key: str
     demo_insurer_number: str
     demo_insurer_key: str
+    rows: int = 0  # every row written by the load (all tables)
 
 
 DEMO_INSURER = "01130012"  # 協会けんぽ東京支部
@@ -1167,54 +509,70 @@ def _progress(enabled: bool):  # noqa: ANN202
     )
 
 
-def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None = None, progress: bool = True, history: bool = True) -> SeedSummary:
+HISTORY_AUTO = 200_000  # `history=None`: play the issuance history up to this many people (see seed_registry)
+LOADED = ("person", "resident", "qualification", "card", "document", "member_event", "certificate_application")
+
+
+def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None = None, progress: bool = True,
+                  history: bool | None = None, workers: int | None = None) -> SeedSummary:
     """Fill an empty registry with `people` people and everything around them.
 
     The same (people, seed, today) always gives the same rows (with the same
-    ONSHI_MYNUMBER_KEY), except the API keys: random demo keys for the demo facility and
-    insurer (SeedSummary, shown once), and the `demo` setting that lets `onshi serve` make
-    fresh ones on each start.
+    ONSHI_MYNUMBER_KEY) whatever `workers`, except the API keys: random demo keys for the demo
+    facility and insurer (SeedSummary, shown once), and the `demo` setting that lets `onshi
+    serve` make fresh ones on each start.
+
+    The people come from registry/seedgen.py in chunks of seedgen.CHUNK. PostgreSQL: the
+    indexes and constraints of the loaded tables are dropped, `workers` processes (default:
+    one per core) generate chunks and COPY each in its own transaction while the others
+    generate, then the indexes and constraints are built again and ANALYZE runs; a failed load
+    is truncated. SQLite: one process, one transaction.
+
+    history: play the insurers' issuance runs since 2024-12-02 (issuance/history.py) after the
+    load; None (the default) plays them up to HISTORY_AUTO people — beyond that the history's
+    runs take far longer than the load (about 35 s per 100,000 people).
     """
+    from . import seedgen
+
     if people < 1:
         raise ValueError("people must be at least 1")
     if not db.is_empty(engine):
         raise RuntimeError("registry is not empty; use --reset")
     today = today or config.today()
+    history = people <= HISTORY_AUTO if history is None else history
     began = time.perf_counter()
-    catalogue = Catalogue(people, seed)
-    generator = _Generator(catalogue, people, seed, today)
-    columns = {"person": PERSON_COLS, "resident": RESIDENT_COLS, "qualification": QUALIFICATION_COLS, "card": CARD_COLS,
-               "document": DOCUMENT_COLS, "member_event": EVENT_COLS, "certificate_application": APPLICATION_COLS}
+    tables = seedgen.Tables(people, seed, today)
+    catalogue = tables.cat
     counts: dict[str, int] = defaultdict(int)
-
-    def write(rows: dict[str, list[tuple]]) -> None:
-        for table, cols in columns.items():
-            writer.write(table, cols, rows[table])
-            counts[table] += len(rows[table])
-
-    # The database takes one chunk (COPY, foreign-key checks) while the next is generated.
-    with BulkWriter(engine) as writer, ThreadPoolExecutor(max_workers=1) as pool, _progress(progress) as bar:
+    chunks = [(i, first + 1, min(seedgen.CHUNK, people - first)) for i, first in enumerate(range(0, people, seedgen.CHUNK))]
+    with _progress(progress) as bar:
         task = bar.add_task(f"seeding {people:,} people", total=people)
-        writer.write("insurer", ("number", "name", "kind", "prefecture"), catalogue.insurers)
-        writer.write("facility", ("code", "name", "prefecture", "online", "smartphone", "mobile_consent"), catalogue.facilities)
-        writer.write("issuance_setting", ("insurer_number", "options", "certificate_form"), catalogue.issuance_settings)
-        pending = None
-        for index, first in enumerate(range(0, people, CHUNK)):
-            size = min(CHUNK, people - first)
-            rows = generator.chunk(index, first + 1, size)
-            if pending is not None:
-                pending.result()
-                bar.advance(task, CHUNK)
-            pending = pool.submit(write, rows)
-        pending.result()
-        bar.update(task, completed=people, description="statistics")
-        writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
-    if history:  # the insurers' issuance runs since 2024-12-02 (the seed plays them; issue 14 may call it from its own generator)
+        with BulkWriter(engine) as writer:
+            writer.write("insurer", ("number", "name", "kind", "prefecture"), catalogue.insurers)
+            writer.write("facility", ("code", "name", "prefecture", "online", "smartphone", "mobile_consent"), catalogue.facilities)
+            writer.write("issuance_setting", ("insurer_number", "options", "certificate_form"), catalogue.issuance_settings)
+            if engine.dialect.name != "postgresql":
+                key = config.mynumber_key()
+                for index, first, size in chunks:
+                    rows = seedgen.generate(tables, people, seed, index, first, size, key)
+                    for table in LOADED:
+                        writer.write(table, tuple(rows[table]), seedgen.python_rows(rows[table]))
+                        counts[table] += len(next(iter(rows[table].values())).values)
+                    bar.advance(task, size)
+                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+            else:
+                writer.commit()
+        if engine.dialect.name == "postgresql":
+            _load_postgres(engine, people, seed, today, chunks, workers or os.cpu_count() or 1, counts, lambda n: bar.advance(task, n))
+            bar.update(task, description="indexes, constraints, statistics")
+            with BulkWriter(engine) as writer:
+                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+    if history:  # the insurers' issuance runs since 2024-12-02
         from ..issuance.history import run_history
 
         run_history(engine, today, progress=progress)
-        with engine.connect() as conn:
-            counts["document"] = conn.execute(text("SELECT COUNT(*) FROM document")).scalar_one()
+    with engine.connect() as conn:
+        counts["document"] = conn.execute(text("SELECT COUNT(*) FROM document")).scalar_one()
     facility_code = catalogue.facilities[0][0]
     with engine.begin() as conn:  # a demo database: `onshi serve` makes fresh demo keys on each start
         put_setting(conn, "demo_facility", facility_code)
@@ -1223,7 +581,61 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
         people=counts["person"], qualifications=counts["qualification"], cards=counts["card"], documents=counts["document"],
         insurers=len(catalogue.insurers), facilities=len(catalogue.facilities), seconds=round(time.perf_counter() - began, 2),
         demo_facility_code=facility_code, demo_facility_key=facility_key, demo_insurer_number=DEMO_INSURER, demo_insurer_key=insurer_key,
+        rows=sum(counts.values()) + len(catalogue.insurers) + len(catalogue.facilities) + len(catalogue.issuance_settings),
     )
+
+
+# ---------------------------------------------------------------- PostgreSQL: parallel COPY
+
+_WORKER: dict = {}
+
+
+def _worker_init(url: str, people: int, seed: int, today: Date, key: bytes) -> None:
+    import psycopg
+
+    from . import seedgen
+
+    _WORKER.update(tables=seedgen.Tables(people, seed, today), conn=psycopg.connect(url), people=people, seed=seed, key=key)
+
+
+def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
+    """Generate one chunk and COPY it in one transaction (each table one COPY)."""
+    from . import seedgen
+
+    w = _WORKER
+    index, first, size = chunk
+    rows = seedgen.generate(w["tables"], w["people"], w["seed"], index, first, size, w["key"])
+    conn = w["conn"]
+    counts = {}
+    with conn.cursor() as cur:
+        for table in LOADED:
+            cols = rows[table]
+            with cur.copy(f"COPY {table} ({_quoted(tuple(cols))}) FROM STDIN") as copy:
+                copy.write(seedgen.copy_text(cols))
+            counts[table] = len(next(iter(cols.values())).values)
+    conn.commit()
+    return counts
+
+
+def _load_postgres(engine: Engine, people: int, seed: int, today: Date, chunks: list, workers: int, counts: dict, advance) -> None:  # noqa: ANN001
+    """Drop the loaded tables' indexes and constraints, COPY the chunks from `workers`
+    processes, build the indexes and constraints again (two at a time)."""
+    import multiprocessing as mp
+
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    restore = deferred_indexes(engine, LOADED)
+    try:
+        with mp.get_context("spawn").Pool(workers, _worker_init, (url, people, seed, today, config.mynumber_key())) as pool:
+            for (index, _, size), done in zip(chunks, pool.imap_unordered(_worker_chunk, chunks)):
+                for table, n in done.items():
+                    counts[table] += n
+                advance(size)
+    except BaseException:
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(LOADED)}, insurer, facility, issuance_setting CASCADE"))
+        restore()
+        raise
+    restore()
 
 
 SAMPLE_WINDOW = 16  # consecutive ids looked at per stratum and try
