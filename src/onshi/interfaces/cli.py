@@ -354,5 +354,28 @@ def bench_xml(
             json.dump(report, f, ensure_ascii=False, indent=2)
 
 
+@bench_app.command("seed")
+def bench_seed(
+    people: Annotated[int, typer.Option("--people", "-n", help="people to seed (the database is reset first)")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="processes generating and COPYing (default: one per core)")] = None,
+    history: Annotated[Optional[bool], typer.Option("--history/--no-history", help="play the issuance history (default: up to 200,000 people)")] = None,
+    pgbench_scale: Annotated[Optional[int], typer.Option(help="pgbench -i scale (default: the seed's rows / 100,000)")] = None,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The seed's rows/s and people/s beside `pgbench -i` of a similar size and `pgbench -S`, same run. RESETS the database."""
+    from ..bench import seed as bench
+
+    _setup(database, today)
+    report = bench.run(config.database_url(), people=people, seed=seed, today=config.today(), workers=workers, history=history,
+                       pgbench_scale=pgbench_scale)
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
 def main() -> None:
     app()
