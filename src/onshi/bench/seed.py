@@ -49,7 +49,7 @@ def pgbench_init(url: str, scale: int) -> dict | None:
 def run(url: str, *, people: int, seed: int, today: dt.date, workers: int | None, history: bool | None, pgbench_scale: int | None,
         select_seconds: float = 10) -> dict:
     from ..registry import db
-    from ..registry.seed import seed_registry
+    from ..registry.seed import HISTORY_AUTO, seed_registry
     from .lookup import pgbench_select
 
     engine = db.make_engine(url)
@@ -59,7 +59,8 @@ def run(url: str, *, people: int, seed: int, today: dt.date, workers: int | None
         size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one() if engine.dialect.name == "postgresql" else None
     engine.dispose()
     report = {
-        "people": people, "seed": seed, "today": today.isoformat(), "workers": workers or os.cpu_count(), "history": history,
+        "people": people, "seed": seed, "today": today.isoformat(), "workers": workers or os.cpu_count(),
+        "history": people <= HISTORY_AUTO if history is None else history,
         "seed_seconds": summary.seconds, "rows": summary.rows, "rows_per_s": round(summary.rows / summary.seconds),
         "people_per_s": round(people / summary.seconds), "database_bytes": size,
         "bytes_per_million_people": round(size * 1_000_000 / people) if size else None,
