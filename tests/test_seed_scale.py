@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from onshi.domain.numbers import PREFECTURES
-from onshi.registry import db, schema, seed as S, seedgen as G
+from onshi.registry import db, schema, seed, seeddata as S, seedgen as G
 
 TODAY = dt.date(2026, 11, 30)
 TABLES = (schema.person, schema.resident, schema.qualification, schema.card, schema.document, schema.member_event,
@@ -35,12 +35,12 @@ def test_the_same_seed_gives_the_same_rows_whatever_the_workers_and_the_database
     monkeypatch.setattr(G, "CHUNK", 1500)  # three chunks; the workers get each chunk's bounds from the parent
     lite = db.make_engine(f"sqlite:///{tmp_path / 'one.sqlite3'}")
     db.migrate(lite)
-    S.seed_registry(lite, 4000, seed=3, today=TODAY, progress=False, history=False)
+    seed.seed_registry(lite, 4000, seed=3, today=TODAY, progress=False, history=False)
     expected = _rows(lite)
     lite.dispose()
     assert len(expected["person"]) == 4000 and len(expected["member_event"]) > 0
     for workers in (1, 3):
-        S.seed_registry(engine, 4000, seed=3, today=TODAY, progress=False, history=False, workers=workers)
+        seed.seed_registry(engine, 4000, seed=3, today=TODAY, progress=False, history=False, workers=workers)
         assert _rows(engine) == expected, workers
         with engine.connect() as conn:  # the indexes and constraints are back after the load
             assert conn.execute(text("SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'qualification'")).scalar() >= 5

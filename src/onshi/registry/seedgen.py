@@ -37,7 +37,7 @@ import numpy as np
 
 from ..domain.dates import add_months
 from ..domain.numbers import PREFECTURES
-from . import seed as S
+from . import seeddata as S
 
 Date = dt.date
 EPOCH = Date(1970, 1, 1)
