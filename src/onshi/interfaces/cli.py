@@ -134,6 +134,9 @@ def seed_cmd(
     seed: Annotated[int, typer.Option(help="random seed (the same seed gives the same population)")] = 1,
     sample: Annotated[int, typer.Option(help="also print K seeded people as JSON lines")] = 0,
     reset: Annotated[bool, typer.Option(help="drop and recreate the registry first")] = False,
+    history: Annotated[bool | None, typer.Option(
+        "--history/--no-history", help="play the insurers' issuance runs since 2024-12 (default: up to 200,000 people)")] = None,
+    workers: Annotated[int | None, typer.Option(help="PostgreSQL: processes generating and COPYing chunks (default: one per core)")] = None,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -148,11 +151,11 @@ def seed_cmd(
     if not db.is_empty(engine):
         err.print("[red]the registry is not empty; use --reset to replace it[/red]")
         raise typer.Exit(2)
-    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty())
+    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty(), history=history, workers=workers)
     err.print(
         f"{summary.people:,} people, {summary.qualifications:,} qualifications, {summary.cards:,} cards, "
         f"{summary.documents:,} documents, {summary.insurers:,} insurers, {summary.facilities:,} facilities "
-        f"in {summary.seconds:.1f} s"
+        f"in {summary.seconds:.1f} s ({summary.rows:,} rows)"
     )
     for row in sample_people(engine, sample, seed=seed) if sample else []:
         print(json.dumps(row, ensure_ascii=False))
@@ -396,6 +399,29 @@ def bench_xml(
     engine.dispose()
     report = bench.run(config.database_url(), seed=seed, bulk=bulk, singles=singles, seconds=seconds, interval=interval, http=http,
                        connections=connections, workers=workers)
+    bench.print_report(report)
+    if json_out:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(report, f, ensure_ascii=False, indent=2)
+
+
+@bench_app.command("seed")
+def bench_seed(
+    people: Annotated[int, typer.Option("--people", "-n", help="people to seed (the database is reset first)")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    workers: Annotated[Optional[int], typer.Option(help="processes generating and COPYing (default: one per core)")] = None,
+    history: Annotated[Optional[bool], typer.Option("--history/--no-history", help="play the issuance history (default: up to 200,000 people)")] = None,
+    pgbench_scale: Annotated[Optional[int], typer.Option(help="pgbench -i scale (default: the seed's rows / 100,000)")] = None,
+    json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
+    database: DatabaseOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """The seed's rows/s and people/s beside `pgbench -i` of a similar size and `pgbench -S`, same run. RESETS the database."""
+    from ..bench import seed as bench
+
+    _setup(database, today)
+    report = bench.run(config.database_url(), people=people, seed=seed, today=config.today(), workers=workers, history=history,
+                       pgbench_scale=pgbench_scale)
     bench.print_report(report)
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:

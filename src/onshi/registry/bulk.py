@@ -79,3 +79,73 @@ class BulkWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+DEFERRED = "deferred_indexes"  # the setting that holds what a bulk load dropped, until it is built again
+
+
+def _build(engine: Engine, builds: Sequence[str], foreign: Sequence[str]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import text
+
+    def run(statement: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+            conn.execute(text(statement))
+
+    for group in (builds, foreign):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(run, group))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM setting WHERE name = :n"), {"n": DEFERRED})
+
+
+def restore_deferred(engine: Engine) -> None:
+    """Build again what an interrupted bulk load dropped (kept in the `deferred_indexes` setting)."""
+    import json
+
+    from sqlalchemy import inspect, text
+
+    if engine.dialect.name != "postgresql" or not inspect(engine).has_table("setting"):
+        return
+    with engine.connect() as conn:
+        pending = conn.execute(text("SELECT value FROM setting WHERE name = :n"), {"n": DEFERRED}).scalar()
+    if pending:
+        saved = json.loads(pending)
+        _build(engine, saved["builds"], saved["foreign"])
+
+
+def deferred_indexes(engine: Engine, tables: Sequence[str]):  # noqa: ANN201
+    """PostgreSQL: drop the indexes and constraints of `tables` (and the foreign keys that
+    point at them) before a bulk load; returns the function that builds them again — primary
+    keys, unique constraints and indexes two at a time (each with a large
+    maintenance_work_mem), then the foreign keys, which check the loaded rows. What was dropped
+    is kept in the `deferred_indexes` setting until it is built again, so that an interrupted
+    load is repaired by `restore_deferred` (db.reset, the next seed). Elsewhere: a no-op."""
+    import json
+
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return lambda: None
+    restore_deferred(engine)
+    names = list(tables)
+    with engine.begin() as conn:
+        rel = "ARRAY[" + ", ".join(f"'{t}'::regclass" for t in names) + "]"
+        constraints = conn.execute(text(
+            f"SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) FROM pg_constraint "
+            f"WHERE contype IN ('p', 'u', 'f') AND (conrelid = ANY({rel}) OR (contype = 'f' AND confrelid = ANY({rel}))) ORDER BY conname"
+        )).all()
+        indexes = conn.execute(text(
+            f"SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY({rel}) "
+            f"AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = pg_index.indexrelid) ORDER BY 1"
+        )).all()
+        builds = [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, k, d in constraints if k != "f"] + [d for _, d in indexes]
+        foreign = [f'ALTER TABLE {t} ADD CONSTRAINT "{n}" {d}' for t, n, k, d in constraints if k == "f"]
+        conn.execute(text("INSERT INTO setting (name, value) VALUES (:n, :v)"), {"n": DEFERRED, "v": json.dumps({"builds": builds, "foreign": foreign})})
+        for table, name, kind, _ in sorted(constraints, key=lambda c: c[2] != "f"):  # foreign keys first
+            conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
+        for name, _ in indexes:
+            conn.execute(text(f"DROP INDEX {name}"))
+    return lambda: _build(engine, builds, foreign)

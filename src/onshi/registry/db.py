@@ -140,5 +140,8 @@ def table_names() -> list[str]:
 
 def reset(engine: Engine) -> None:
     """Drop every registry table and build the schema again (`onshi seed --reset`)."""
+    from .bulk import restore_deferred
+
+    restore_deferred(engine)  # what an interrupted seed dropped, so that the downgrade finds it
     command.downgrade(alembic_config(engine), "base")
     migrate(engine)
