@@ -12,6 +12,7 @@ denominator.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -244,27 +245,34 @@ def _claims_filter(q: Query, scope: Scope, outpatient: bool) -> list:
     return cond
 
 
-PACK = 10**15  # day of month × PACK + qualification id: the minimum is the first use (see _usage_claims)
+PACK = 10**15  # day of month × PACK + qualification id: the minimum is the first use (see first_uses)
 
 
-def _usage_claims(conn, q: Query, scope: Scope, bases: list[str], outpatient: bool) -> Counts:  # noqa: ANN001
-    v, c, p, ql = verification, claim, person, qualification
-    # Persons who used a マイナ保険証 at a facility in the month, each once: their first use
-    # (its day gives the age band, its qualification the insurer). One hash aggregate, no sort:
-    # the minimum of (day of month, qualification id) packed into one integer is the first day's
-    # use (on a day with two, the lower qualification id).
+def first_uses(start: dt.date, end: dt.date, facility_code: str | None = None):  # noqa: ANN201
+    """Persons who used a マイナ保険証 at a facility in a month, each once: their first use (its
+    day gives the age band, its qualification the insurer), as a subquery (ym, facility_code,
+    person_id, packed) with the first use's qualification id and day (yyyymmdd) as expressions.
+    One hash aggregate, no sort: the minimum of (day of month, qualification id) packed into one
+    integer is the first day's use (on a day with two, the lower qualification id)."""
+    v = verification
     vym = month_key(v.c.as_of)
     pack = literal_column(str(PACK))
     packed = func.min(cast(_int("day", v.c.as_of), BigInteger) * pack + func.coalesce(v.c.qualification_id, 0))
     first = (
         select(vym.label("ym"), v.c.facility_code, v.c.person_id, packed.label("packed"))
-        .where(v.c.as_of >= q.start, v.c.as_of <= end_of_month(q.end), v.c.method.in_(CARD_METHODS), v.c.result != "error",
-               v.c.person_id.is_not(None), *([v.c.facility_code == scope.facility_code] if scope.facility_code else []))
+        .where(v.c.as_of >= start, v.c.as_of <= end, v.c.method.in_(CARD_METHODS), v.c.result != "error",
+               v.c.person_id.is_not(None), *([v.c.facility_code == facility_code] if facility_code else []))
         .group_by(vym, v.c.facility_code, v.c.person_id)
         .subquery("first_use")
     )
     first_qid = first.c.packed % pack
     first_day = first.c.ym * literal_column("100") + first.c.packed.op("/", precedence=100)(pack)  # yyyymmdd (integer / integer)
+    return first, first_qid, first_day
+
+
+def _usage_claims(conn, q: Query, scope: Scope, bases: list[str], outpatient: bool) -> Counts:  # noqa: ANN001
+    c, p, ql = claim, person, qualification
+    first, first_qid, first_day = first_uses(q.start, end_of_month(q.end), scope.facility_code)
     # Only facility-months that issued claims count (a facility without claims has no rate).
     billed = select(c.c.facility_code, month_key(c.c.care_month).label("ym")).where(*_claims_filter(q, Scope(scope.facility_code), outpatient)).distinct().subquery("billed")
 
@@ -390,9 +398,30 @@ def _fold(q: Query, counts: dict[tuple[int, object], list[int]], names: _Names) 
     return sorted(rows, key=lambda r: (r.month, _order(q.by, r.group)))
 
 
-def _counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: ANN001
+def _counts(conn, q: Query, scope: Scope, bases: list[str], use_summary: bool = True) -> Counts:  # noqa: ANN001
+    """The counts of a figure: R-S1 and R-S2 of the months summarized and unchanged since from
+    the summary (summary.py), of the other months from their rows; R-S3 from the registry."""
     if q.figure == "registration" and scope.facility_code:
         raise Forbidden("X-API-Key", "registration rates (R-S3) are about insurers' members: an analyst or insurer key is needed")
+    if q.figure == "registration" or not use_summary:
+        return _raw_counts(conn, q, scope, bases)
+    from . import summary
+
+    summarized = summary.fresh_months(conn, q.months)
+    out = summary.counts(conn, q.figure, sorted(summarized), scope, bases) if summarized else {b: {} for b in bases}
+    run: list[dt.date] = []
+    for m in [*q.months, None]:  # each run of consecutive months not summarized: their rows
+        if m is not None and m not in summarized:
+            run.append(m)
+            continue
+        if run:
+            for b, got in _raw_counts(conn, Query(q.figure, run[0], run[-1], q.by), scope, bases).items():
+                out[b].update(got)
+            run = []
+    return out
+
+
+def _raw_counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: ANN001
     if q.figure == "visits":
         return _usage_visits(conn, q, scope, bases)
     if q.figure in ("claims", "claims_outpatient"):
@@ -400,35 +429,44 @@ def _counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: 
     return _registration(conn, q, scope, bases)
 
 
-def compute(engine: Engine, q: Query, scope: Scope = Scope()) -> list[Row]:
-    """The rows of one figure (R-S1, R-S2, its 外来のみ variant, or R-S3) over the query's months."""
+def compute(engine: Engine, q: Query, scope: Scope = Scope(), *, use_summary: bool = True) -> list[Row]:
+    """The rows of one figure (R-S1, R-S2, its 外来のみ variant, or R-S3) over the query's months
+    (with use_summary=False from the months' rows even where a summary holds: the same answer)."""
     with engine.connect() as conn:
-        counts = _counts(conn, q, scope, [_base(q.by)])[_base(q.by)]
+        counts = _counts(conn, q, scope, [_base(q.by)], use_summary)[_base(q.by)]
         names = _Names(conn, [q.by])
     return _fold(q, counts, names)
 
 
 def compute_many(engine: Engine, kind: str, month: object, to: object = None, *, bys: list[str | None], formula: str | None = None,
-                 scope: Scope = Scope()) -> dict[str | None, list[Row]]:
+                 scope: Scope = Scope(), use_summary: bool = True) -> dict[str | None, list[Row]]:
     """One figure by several groupings, each base key counted once."""
     queries = {by: parse_query(kind, month, to, by, formula) for by in bys}
     first = next(iter(queries.values()))
     bases = list(dict.fromkeys(_base(by) for by in bys))
     with engine.connect() as conn:
-        counts = _counts(conn, first, scope, bases)
+        counts = _counts(conn, first, scope, bases, use_summary)
         names = _Names(conn, bys)
     return {by: _fold(q, counts[_base(by)], names) for by, q in queries.items()}
 
 
-def every_rate(engine: Engine, month: dt.date, scope: Scope = Scope()) -> dict[str, list[Row]]:
-    """Every figure of one month by every grouping (the benchmark's "every rate")."""
+def every_rate(engine: Engine, month: dt.date, scope: Scope = Scope(), *, use_summary: bool = True,
+               timings: dict | None = None) -> dict[str, list[Row]]:
+    """Every figure of one month by every grouping (the benchmark's "every rate"); `timings`
+    receives the seconds of each figure."""
     out = {}
-    for figure in USAGE_FORMULAS:
-        for by, rows in compute_many(engine, "usage", month, bys=[None, *DIMENSIONS], formula=figure, scope=scope).items():
+    for figure in (*USAGE_FORMULAS, "registration"):
+        if figure == "registration" and scope.facility_code:
+            continue
+        began = time.perf_counter()
+        if figure == "registration":
+            got = compute_many(engine, "registration", month, bys=[None, *REGISTRATION_DIMENSIONS], scope=scope)
+        else:
+            got = compute_many(engine, "usage", month, bys=[None, *DIMENSIONS], formula=figure, scope=scope, use_summary=use_summary)
+        for by, rows in got.items():
             out[f"{figure}:{by or 'all'}"] = rows
-    if not scope.facility_code:
-        for by, rows in compute_many(engine, "registration", month, bys=[None, *REGISTRATION_DIMENSIONS], scope=scope).items():
-            out[f"registration:{by or 'all'}"] = rows
+        if timings is not None:
+            timings[figure] = round(time.perf_counter() - began, 3)
     return out
 
 

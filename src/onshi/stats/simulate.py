@@ -21,7 +21,7 @@ filed and reviewed.
   Chunks run in parallel worker processes.
 - **Claims**: when every chunk of a month is written, each facility's claims are built
   (claims.service.build), filed for the next month and reviewed on its 10th
-  (claims.service.review).
+  (claims.service.review); then the month is summarized for the rates (summary.py).
 
 Deterministic: the same registry, seed, people share and calibration give the same rows
 (random streams are keyed by seed, person and month, not by the order of work).
@@ -56,6 +56,7 @@ from ..registry import db
 from ..registry.bulk import BulkWriter
 from ..registry.lookup import QualificationRow
 from ..registry.schema import facility, simulation_chunk, simulation_month, visit
+from . import summary
 from .calibration import Calibration
 from .definitions import band_of
 from .population import Member, MemoryPort, Population, person_id_bounds
@@ -503,6 +504,9 @@ def _month(engine: Engine, month: dt.date, ranges: list[tuple[int, int, int]], s
     _set_status(engine, month, "claims", report)
     if claims:
         _claims(engine, month, report, progress, pool)
+        began = time.perf_counter()
+        summary.summarize(engine, month)  # the month is closed: its rates from the summary (summary.py)
+        report.seconds["summary"] = round(time.perf_counter() - began, 2)
         report.status = "done"
         _set_status(engine, month, "done", report, finished=True)
     if task is not None:
