@@ -141,6 +141,8 @@ class Simulator:
         self.cal, self.facilities, self.seed, self.share = calibration, facilities, seed, people_share
         self.policy = load_policy()
         self._snapshots: dict[dt.date, object] = {}
+        self._cards: dict[dt.date, object] = {}
+        self._days: dict[dt.date, tuple[list[dt.date], list[float]]] = {}
 
     def snapshot(self, day: dt.date):  # noqa: ANN201
         found = self._snapshots.get(day)
@@ -149,7 +151,18 @@ class Simulator:
         return found
 
     def card_policy(self, day: dt.date):  # noqa: ANN201
-        return self.snapshot(day).card
+        found = self._cards.get(day)
+        if found is None:
+            found = self._cards[day] = self.snapshot(day).card
+        return found
+
+    def month_days(self, month: dt.date) -> tuple[list[dt.date], list[float]]:
+        """The month's days and their cumulative weekday weights (the same for everyone)."""
+        found = self._days.get(month)
+        if found is None:
+            days = [month + dt.timedelta(days=i) for i in range(end_of_month(month).day)]
+            found = self._days[month] = (days, list(accumulate_weights(days, self.cal.weekday_weights)))
+        return found
 
     def included(self, pid: int) -> bool:
         """A deterministic share of the population (--people-share)."""
@@ -171,8 +184,7 @@ class Simulator:
         n = _poisson(rng, self.cal.episodes(band) * propensity)
         if not n:
             return []
-        days = [month + dt.timedelta(days=i) for i in range(last.day)]
-        weights = list(accumulate_weights(days, self.cal.weekday_weights))
+        days, weights = self.month_days(month)
         out = []
         for _ in range(n):
             day = days[bisect.bisect_right(weights, rng.random() * weights[-1])]
@@ -324,7 +336,7 @@ class Simulator:
         q = decision.claim.qualification
         if decision.insured and q is not None and decision.claim.basis in ("current", "document", "declared", "lost", "past_record"):
             past[code] = (day, q)
-        full = to_json(decision, self.policy)
+        full = to_json(decision, self.policy, explained=False)  # the compact keys only: no explanation or citations to build
         compact = {k: full[k] for k in COMPACT_KEYS} | {"simulated": True}
         values = visit_values(code, req, decision, compact, holder, at)
         return tuple(values[c] for c in VISIT_COLUMNS)
@@ -370,8 +382,10 @@ def _worker_setup(url: str, calibration_path: str, seed: int, share: float) -> N
 
 
 def _past_lookup(engine: Engine) -> Callable:
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # one SELECT: no BEGIN/ROLLBACK round trips
+
     def lookup(code: str, ref: str, before: dt.date) -> QualificationRow | None:
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             return past_record(conn, code, ref, before)
 
     return lookup
@@ -527,20 +541,26 @@ def _set_status(engine: Engine, month: dt.date, status: str, report: MonthReport
         conn.execute(update(simulation_month).where(simulation_month.c.month == month).values(**values))
 
 
-def build_facility(month: dt.date, code: str) -> int:
-    """In a worker: one facility's claims of the month (claims.service.build)."""
-    return len(claims_service.build(_worker["engine"], code, month)["claims"])
+def build_facilities(month: dt.date, first: str, last: str) -> int:
+    """In a worker: the month's claims of the facilities from `first` to `last` (claims.service.build_facilities)."""
+    return claims_service.build_facilities(_worker["engine"], month, first, last)["claims"]
+
+
+BUILD_PARTS_PER_WORKER = 4  # facility ranges per worker process: the parts even out
 
 
 def _claims(engine: Engine, month: dt.date, report: MonthReport, progress, pool) -> None:  # noqa: ANN001
-    """The month's claims: built per facility (in the worker processes), filed for the next
-    month, reviewed on its 10th."""
+    """The month's claims: built for ranges of facilities (in the worker processes; each range
+    reads its visits in one pass), filed for the next month, reviewed on its 10th."""
     began = time.perf_counter()
     with engine.connect() as conn:
         codes = list(conn.execute(select(visit.c.facility_code).where(visit.c.care_date >= month, visit.c.care_date <= end_of_month(month))
                                   .distinct().order_by(visit.c.facility_code)).scalars())
-    task = progress.add_task(f"{month:%Y-%m} レセプト", total=len(codes)) if progress is not None else None
-    done = as_completed([pool.submit(build_facility, month, code) for code in codes]) if pool is not None else (build_facility(month, c) for c in codes)
+    parts = max(1, (pool._max_workers if pool is not None else 1) * BUILD_PARTS_PER_WORKER)
+    size = max(1, math.ceil(len(codes) / parts))
+    ranges = [(codes[i], codes[min(i + size, len(codes)) - 1]) for i in range(0, len(codes), size)]
+    task = progress.add_task(f"{month:%Y-%m} レセプト", total=len(ranges)) if progress is not None else None
+    done = as_completed([pool.submit(build_facilities, month, *r) for r in ranges]) if pool is not None else (build_facilities(month, *r) for r in ranges)
     for result in done:
         if pool is not None:
             result.result()
