@@ -42,8 +42,18 @@ def test_the_summary_gives_every_rate_of_the_rows_on_hand_made_data(data):  # no
     assert done["verifications"] == 9 and done["claims"] == 6 and done["rows"] > 0
     with e.connect() as conn:
         assert summary.fresh_months(conn, [OCTOBER, D(2025, 11, 1)]) == {OCTOBER}
-        cells = conn.execute(select(func.sum(schema.stats_summary.c.first_users))).scalar_one()
-    assert cells == 3  # person 1 (twice at one clinic), person 3 (twice in Osaka), person 2 at the clinic without claims: each once
+        ss = schema.stats_summary
+        detail = (ss.c.facility_code != summary.ROLLUP, ss.c.insurer_number != summary.ROLLUP)
+        users = conn.execute(select(func.sum(ss.c.claim_users), func.sum(ss.c.outpatient_users), func.sum(ss.c.verifications)).where(*detail)).one()
+        rolled = {r[0]: r[1:] for r in conn.execute(select(ss.c.facility_code, func.sum(ss.c.claim_users), func.sum(ss.c.verifications))
+                                                     .where(ss.c.insurer_number == summary.ROLLUP).group_by(ss.c.facility_code))}
+    # Person 1 (twice at one clinic) and person 3 (twice in Osaka), each once; person 2 used a card
+    # at the clinic without claims, which R-S2 leaves out.
+    assert tuple(users) == (2, 2, 9)
+    assert rolled == {FACILITY: (1, 6), OSAKA: (1, 2), NO_CLAIMS: (0, 1)}
+    with e.connect() as conn:
+        by_insurer = conn.execute(select(func.sum(ss.c.verifications)).where(ss.c.facility_code == summary.ROLLUP)).scalar_one()
+    assert by_insurer == 9
     for s in SCOPES:
         assert table(every_rate(e, OCTOBER, s)) == raw[s], s
     # The known answers of test_stats_rates hold from the summary too.

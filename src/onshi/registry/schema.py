@@ -557,18 +557,21 @@ whatif_run = Table(
 stats_summary = Table(
     "stats_summary",
     metadata,
-    # A summarized month's counts behind R-S1 and R-S2 (stats/summary.py), one row per facility,
-    # insurer ("" when the verification found no qualification) and age band: the rates of a
-    # summarized month are folded from these rows instead of scanning the month.
+    # A summarized month's counts behind R-S1 and R-S2 (stats/summary.py): one row per facility,
+    # insurer ("" when the verification found no qualification) and age band, and the roll-ups
+    # of each facility (insurer and age band "*") and of each insurer and age band (facility "*").
+    # The rates of a summarized month are folded from these rows instead of scanning the month.
     Column("month", Date, primary_key=True),  # first day of the month
     Column("facility_code", String(10), primary_key=True),
     Column("insurer_number", String(8), primary_key=True),
     Column("age_band", String(8), primary_key=True),  # on the verification's day; R-S2: of the first use; claims: of the first care day
     Column("card_uses", Integer, nullable=False),  # R-S1 numerator: verifications by a マイナ保険証
     Column("verifications", Integer, nullable=False),  # R-S1 denominator: verifications that answered
-    Column("first_users", Integer, nullable=False),  # R-S2 numerator: persons whose first マイナ保険証 use at the facility is in this cell
+    Column("claim_users", Integer, nullable=False),  # R-S2 numerator: persons whose first マイナ保険証 use at a facility with claims is here
+    Column("outpatient_users", Integer, nullable=False),  # the same at a facility with outpatient claims (外来のみ)
     Column("claims", Integer, nullable=False),  # R-S2 denominator: claims (re-claims excluded)
     Column("outpatient_claims", Integer, nullable=False),  # 外来のみ (seed 001)
+    Index("ix_stats_summary_insurer", "insurer_number", "month"),  # an insurer's key
 )
 
 stats_summary_month = Table(

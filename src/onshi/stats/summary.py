@@ -7,10 +7,14 @@ One row per (month, facility, insurer, age band) holds:
   verification's qualification, the age band on its day);
 - R-S2: the persons whose *first* マイナ保険証 use at the facility in the month falls in the cell
   (the insurer of that use's qualification, the age band on its day) — each person counted in
-  exactly one cell per facility, so any grouping of the cells adds up distinct persons exactly;
+  exactly one cell per facility, so any grouping of the cells adds up distinct persons exactly —,
+  counted only when the facility has claims that month (`claim_users`; `outpatient_users`: when
+  it has outpatient claims), as R-S2 leaves a facility without claims out;
 - the month's claims (re-claims excluded) and its outpatient claims (外来のみ), by the claim's
-  insurer and the age band on its first care day. A facility-month counts in R-S2 only when it
-  has claims: that is decided when the rates are read, from the same rows.
+  insurer and the age band on its first care day.
+Roll-ups of the same counts — each facility over all insurers and ages (insurer and age band
+"*"), each insurer and age band over all facilities (facility "*") — answer the analyst's
+groupings from a few thousand rows; a facility's or an insurer's key reads the detail rows.
 
 Every grouping of rates.py (insurer kind, insurer, branch, age band, facility, prefecture) and
 both scopes (a facility, an insurer) fold from these keys, so a summarized month gives the same
@@ -40,7 +44,8 @@ from .rates import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _b
 
 NO_INSURER = ""  # the verification found no qualification (not_found, multiple…)
 _NO_INSURER = literal_column("''")  # the same in SQL, as a literal (GROUP BY repeats it)
-MEASURES = ("card_uses", "verifications", "first_users", "claims", "outpatient_claims")
+MEASURES = ("card_uses", "verifications", "claim_users", "outpatient_users", "claims", "outpatient_claims")
+ROLLUP = "*"  # the facility, insurer or age band of a roll-up row: all of them
 
 
 # ---------------------------------------------------------------- writing
@@ -92,7 +97,20 @@ def summarize(engine: Engine, month: dt.date) -> dict:
     )
     parts = union_all(rs1, rs2, claims).subquery("parts")
     keys = (parts.c.facility_code, parts.c.insurer_number, parts.c.age_band)
-    rows = select(literal(month, Date), *keys, *[func.sum(parts.c[m]) for m in MEASURES]).group_by(*keys)
+    users = func.sum(parts.c.first_users)
+
+    def billed(col):  # noqa: ANN001, ANN202 — the persons count only where the facility has such claims that month
+        return case((func.sum(func.sum(col)).over(partition_by=parts.c.facility_code) > 0, users), else_=0)
+
+    rows = select(literal(month, Date), *keys, func.sum(parts.c.card_uses), func.sum(parts.c.verifications), billed(parts.c.claims),
+                  billed(parts.c.outpatient_claims), func.sum(parts.c.claims), func.sum(parts.c.outpatient_claims)).group_by(*keys)
+    s = stats_summary
+    detail = and_(s.c.month == month, s.c.facility_code != ROLLUP, s.c.insurer_number != ROLLUP)
+    star = literal_column(f"'{ROLLUP}'")
+    sums = [func.sum(s.c[m]) for m in MEASURES]
+    by_facility = select(s.c.month, s.c.facility_code, star, star, *sums).where(detail).group_by(s.c.month, s.c.facility_code)
+    by_insurer_band = select(s.c.month, star, s.c.insurer_number, s.c.age_band, *sums).where(detail).group_by(s.c.month, s.c.insurer_number, s.c.age_band)
+    columns = ["month", "facility_code", "insurer_number", "age_band", *MEASURES]
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # the watermarks and the counts from one snapshot
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -100,9 +118,10 @@ def summarize(engine: Engine, month: dt.date) -> dict:
             vmax, cmax, nclaims = _month_marks(conn, month)
             conn.execute(delete(stats_summary).where(stats_summary.c.month == month))
             conn.execute(delete(stats_summary_month).where(stats_summary_month.c.month == month))
-            conn.execute(insert(stats_summary).from_select(["month", "facility_code", "insurer_number", "age_band", *MEASURES], rows))
-            n, verifs = conn.execute(select(func.count(), func.coalesce(func.sum(stats_summary.c.verifications), 0))
-                                     .where(stats_summary.c.month == month)).one()
+            conn.execute(insert(stats_summary).from_select(columns, rows))
+            n, verifs = conn.execute(select(func.count(), func.coalesce(func.sum(s.c.verifications), 0)).where(detail)).one()
+            conn.execute(insert(stats_summary).from_select(columns, by_facility))
+            conn.execute(insert(stats_summary).from_select(columns, by_insurer_band))
             seconds = round(time.perf_counter() - began, 3)
             conn.execute(insert(stats_summary_month).values(month=month, verification_max_id=vmax, verifications=int(verifs), claim_max_id=cmax,
                                                             claims=nclaims, rows=int(n), seconds=seconds, summarized_at=config.now()))
@@ -132,35 +151,40 @@ def counts(conn, figure: str, months: list[dt.date], scope: Scope, bases: list[s
     by base key, as rates.py counts them from the rows."""
     s = stats_summary
     keys = {"insurer": s.c.insurer_number, "age_band": s.c.age_band, "facility": s.c.facility_code}
-    cond = [s.c.month.in_(months)]
+    base_cond = [s.c.month.in_(months)]
     if scope.facility_code:
-        cond.append(s.c.facility_code == scope.facility_code)
-    scoped = cond + ([s.c.insurer_number == scope.insurer_number] if scope.insurer_number else [])
+        base_cond.append(s.c.facility_code == scope.facility_code)
+    if scope.insurer_number:
+        base_cond.append(s.c.insurer_number == scope.insurer_number)
 
-    def grouped(measures: list, where: list, source=s) -> dict[str, list]:  # noqa: ANN001
-        out = {}
-        for b in bases:
-            key = ALL if b == "all" else keys[b]
-            group = (s.c.month,) if b == "all" else (s.c.month, key)
-            out[b] = [(m.year * 100 + m.month, None if b == "insurer" and k == NO_INSURER else k, *rest)
-                      for m, k, *rest in conn.execute(select(s.c.month, key, *measures).select_from(source).where(*where).group_by(*group))]
-        return out
+    def rows_for(b: str) -> list:  # noqa: ANN202 — which rows answer this base key: a roll-up where one does
+        if b == "facility" and scope.everything:
+            return [s.c.facility_code != ROLLUP, s.c.insurer_number == ROLLUP]  # each facility's roll-up
+        if b != "facility" and not scope.facility_code:
+            return [s.c.facility_code == ROLLUP]  # each insurer and age band's roll-up
+        return [s.c.facility_code != ROLLUP, s.c.insurer_number != ROLLUP]  # the detail rows
 
-    out: Counts = {b: {} for b in bases}
     if figure == "visits":
-        for b, rows in grouped([func.sum(s.c.card_uses), func.sum(s.c.verifications)], [*scoped, s.c.verifications > 0]).items():
-            out[b] = {(ym, k): [int(n), int(d)] for ym, k, n, d in rows}
-        return out
-    col = s.c.outpatient_claims if figure == "claims_outpatient" else s.c.claims
-    # Only facility-months that issued claims count (whatever the insurer scope, as from the rows).
-    billed = select(s.c.month, s.c.facility_code).where(*cond, col > 0).group_by(s.c.month, s.c.facility_code).subquery("billed")
-    joined = s.join(billed, and_(billed.c.month == s.c.month, billed.c.facility_code == s.c.facility_code))
-    for b, rows in grouped([func.sum(s.c.first_users)], [*scoped, s.c.first_users > 0], joined).items():
-        for ym, k, n in rows:
-            out[b][(ym, k)] = [int(n), 0]
-    for b, rows in grouped([func.sum(col)], [*scoped, col > 0]).items():
-        for ym, k, n in rows:
-            out[b].setdefault((ym, k), [0, 0])[1] = int(n)
+        num, den = s.c.card_uses, s.c.verifications
+    elif figure == "claims_outpatient":
+        num, den = s.c.outpatient_users, s.c.outpatient_claims
+    else:
+        num, den = s.c.claim_users, s.c.claims
+    out: Counts = {b: {} for b in bases}
+    for b in bases:
+        key = ALL if b == "all" else keys[b]
+        group = (s.c.month,) if b == "all" else (s.c.month, key)
+        where = [*base_cond, *rows_for(b)]
+        fix = (lambda k: None if k == NO_INSURER else k) if b == "insurer" else (lambda k: k)
+        if figure == "visits":  # R-S1: the groups with verifications
+            for m, k, n, d in conn.execute(select(s.c.month, key, func.sum(num), func.sum(den)).where(*where, den > 0).group_by(*group)):
+                out[b][(m.year * 100 + m.month, fix(k))] = [int(n), int(d)]
+            continue
+        # R-S2: the groups with persons (at facilities with claims), then the groups with claims.
+        for m, k, n in conn.execute(select(s.c.month, key, func.sum(num)).where(*where, num > 0).group_by(*group)):
+            out[b][(m.year * 100 + m.month, fix(k))] = [int(n), 0]
+        for m, k, d in conn.execute(select(s.c.month, key, func.sum(den)).where(*where, den > 0).group_by(*group)):
+            out[b].setdefault((m.year * 100 + m.month, fix(k)), [0, 0])[1] = int(d)
     return out
 
 

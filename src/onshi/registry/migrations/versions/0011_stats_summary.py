@@ -28,10 +28,12 @@ def upgrade() -> None:
         sa.Column("age_band", sa.String(8), primary_key=True),
         sa.Column("card_uses", sa.Integer, nullable=False),
         sa.Column("verifications", sa.Integer, nullable=False),
-        sa.Column("first_users", sa.Integer, nullable=False),
+        sa.Column("claim_users", sa.Integer, nullable=False),
+        sa.Column("outpatient_users", sa.Integer, nullable=False),
         sa.Column("claims", sa.Integer, nullable=False),
         sa.Column("outpatient_claims", sa.Integer, nullable=False),
     )
+    op.create_index("ix_stats_summary_insurer", "stats_summary", ["insurer_number", "month"])
     op.create_table(
         "stats_summary_month",
         sa.Column("month", sa.Date, primary_key=True),
@@ -55,4 +57,5 @@ def downgrade() -> None:
     op.drop_index("ix_verification_as_of", "verification")
     op.create_index("ix_verification_as_of", "verification", ["as_of"])
     op.drop_table("stats_summary_month")
+    op.drop_index("ix_stats_summary_insurer", "stats_summary")
     op.drop_table("stats_summary")
