@@ -75,6 +75,41 @@ REMARK_KIND = {"kyokai": "社保", "kumiai": "社保", "kyosai": "社保", "seam
 JST = config.JST
 
 
+_IMMUTABLE = (type(None), str, int, float, bool, dt.date)
+
+
+def _constructor(cls):  # noqa: ANN001, ANN202
+    """`cls.model_construct` without pydantic's generic per-field work (a simulated month makes
+    millions): for these plain models — no aliases, no extra fields, no post-init — the same
+    __dict__ in field order, the same defaults (immutable ones shared, factories called), the
+    same fields set. Any other model gets model_construct itself."""
+    fields = cls.__pydantic_fields__
+    if (any(f.alias is not None or f.validation_alias is not None for f in fields.values()) or cls.__pydantic_post_init__
+            or cls.__pydantic_root_model__ or cls.model_config.get("extra") == "allow"):
+        return cls.model_construct
+    plan = [(name, None if f.is_required() else f, f.default if isinstance(f.default, _IMMUTABLE) and f.default_factory is None else None)
+            for name, f in fields.items()]
+    setattr_ = object.__setattr__
+
+    def construct(**values):  # noqa: ANN003, ANN202
+        m = cls.__new__(cls)
+        out, given = {}, set()
+        for name, f, default in plan:
+            if name in values:
+                out[name] = values[name]
+                given.add(name)
+            elif f is not None:
+                out[name] = default if default is not None or (f.default is None and f.default_factory is None) \
+                    else f.get_default(call_default_factory=True, validated_data=out)
+        setattr_(m, "__dict__", out)
+        setattr_(m, "__pydantic_fields_set__", given)
+        setattr_(m, "__pydantic_extra__", None)
+        setattr_(m, "__pydantic_private__", None)
+        return m
+
+    return construct
+
+
 def patient_ref(person_id: int) -> str:
     """The facility's patient number (カルテ番号) of a simulated patient."""
     return f"S{person_id}"
@@ -246,9 +281,9 @@ class Simulator:
                         fields["documents"].append(_numbers(DocumentIn, q, kind=kind_, issued=doc.issued, expires=doc.expires))
                     break
             if device in ("chip_unreadable", "network_error"):  # nothing read off the card: the desk asks
-                return VisitRequest.model_construct(**base, **fields, **who, card_serial=None), None
+                return _visit_request(**base, **fields, **who, card_serial=None), None
             holder = {"insurance_registered": card.insurance_registered, "revoked": card.revoked, "id": p.id, **who}
-            return VisitRequest.model_construct(**base, **fields, card_serial=card.serial), holder
+            return _visit_request(**base, **fields, card_serial=card.serial), holder
         docs = {k: m.document_on(k, day) for k in ("eligibility_certificate", "insurance_card", "notice")}
         valid = [k for k in ("eligibility_certificate", "insurance_card") if docs[k] and docs[k].expires and docs[k].expires >= day]
         if valid and rng.random() >= cal.p("forget_certificate"):
@@ -261,13 +296,13 @@ class Simulator:
             if chosen == "expired_insurance_card":
                 chosen = "insurance_card" if docs["insurance_card"] else "eligibility_certificate"
         if chosen == "nothing":
-            return VisitRequest.model_construct(**base, **who, presented=[], documents=[], card_serial=None), None
+            return _visit_request(**base, **who, presented=[], documents=[], card_serial=None), None
         doc = docs[chosen]
         q = m.qualification(doc.qualification_id)
         if q is None:
-            return VisitRequest.model_construct(**base, **who, presented=[], documents=[], card_serial=None), None
+            return _visit_request(**base, **who, presented=[], documents=[], card_serial=None), None
         document = _numbers(DocumentIn, q, kind=chosen, issued=doc.issued, expires=doc.expires)
-        return VisitRequest.model_construct(**base, **who, presented=[chosen], documents=[document], card_serial=None), None
+        return _visit_request(**base, **who, presented=[chosen], documents=[document], card_serial=None), None
 
     # ------------------------------------------------------------ the month of one chunk
 
@@ -342,6 +377,10 @@ class Simulator:
         return tuple(values[c] for c in VISIT_COLUMNS)
 
 
+_visit_request, _unknown_remarks = _constructor(VisitRequest), _constructor(UnknownRemarks)
+_CONSTRUCT = {Numbers: _constructor(Numbers), DocumentIn: _constructor(DocumentIn)}
+
+
 def accumulate_weights(days: list[dt.date], weekday_weights: list[float]) -> Iterable[float]:
     total = 0.0
     for d in days:
@@ -350,7 +389,7 @@ def accumulate_weights(days: list[dt.date], weekday_weights: list[float]) -> Ite
 
 
 def _numbers(model, q: QualificationRow, **extra):  # noqa: ANN001, ANN003, ANN202
-    return model.model_construct(insurer_number=q.insurer_number, symbol=q.symbol or "", number=q.number, branch=q.branch or "",
+    return _CONSTRUCT[model](insurer_number=q.insurer_number, symbol=q.symbol or "", number=q.number, branch=q.branch or "",
                                  relation=q.relation, **extra)
 
 
@@ -359,14 +398,14 @@ def _with_remarks(req: VisitRequest, m: Member, day: dt.date) -> VisitRequest:
     days later (R-E3)."""
     q = m.covering(day)
     kind = REMARK_KIND.get(m.kinds.get(q.id, "other"), "その他") if q else None
-    remarks = UnknownRemarks.model_construct(
+    remarks = _unknown_remarks(
         insurance_kind=kind, insurer_name=(q.insurer_name or None) if q else None, employer="不明" if kind == "社保" else None,
         address=m.person.address, phone="090-0000-0000", contacted_on=day + dt.timedelta(days=3),
     )
     fields = dict(req.__dict__)
     fields.update(remarks=remarks, name=fields.get("name") or m.person.name, kana=fields.get("kana") or m.person.kana,
                   sex=fields.get("sex") or m.person.sex)
-    return VisitRequest.model_construct(**fields)
+    return _visit_request(**fields)
 
 
 # ---------------------------------------------------------------- processes
