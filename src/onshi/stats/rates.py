@@ -153,9 +153,18 @@ def age_band(birth, day):  # noqa: ANN001, ANN202
 
 def _band_of_age(birth, day_number):  # noqa: ANN001, ANN202
     """The age band on a day given as the integer yyyymmdd (integer division: both sides are integers)."""
-    age = (day_number - _yyyymmdd(birth)).op("/", precedence=100)(literal_column("10000"))  # integer / integer: truncates on both databases
+    return band_of_years(age_years(birth, day_number))
+
+
+def age_years(birth, day_number):  # noqa: ANN001, ANN202
+    """The age in whole years on a day given as the integer yyyymmdd; NULL without a birth date."""
+    return (day_number - _yyyymmdd(birth)).op("/", precedence=100)(literal_column("10000"))  # integer / integer: truncates on both databases
+
+
+def band_of_years(age):  # noqa: ANN001, ANN202
+    """The age band of an age in whole years (NULL: unknown)."""
     whens = [(age <= hi, literal_column(f"'{name}'")) for name, _lo, hi in AGE_BANDS if hi is not None]
-    return case((birth.is_(None), literal_column(f"'{UNKNOWN}'")), *whens, else_=literal_column(f"'{AGE_BANDS[-1][0]}'"))
+    return case((age.is_(None), literal_column(f"'{UNKNOWN}'")), *whens, else_=literal_column(f"'{AGE_BANDS[-1][0]}'"))
 
 
 def _base(by: str | None) -> str:

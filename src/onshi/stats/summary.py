@@ -40,7 +40,7 @@ from sqlalchemy import Date, Engine, and_, case, delete, func, insert, literal, 
 from .. import config
 from ..domain.dates import end_of_month
 from ..registry.schema import claim, person, qualification, stats_summary, stats_summary_month, verification
-from .rates import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _band_of_age, age_band, first_uses
+from .rates import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _yyyymmdd, age_years, band_of_years, first_uses
 
 NO_INSURER = ""  # the verification found no qualification (not_found, multiple…)
 _NO_INSURER = literal_column("''")  # the same in SQL, as a literal (GROUP BY repeats it)
@@ -67,35 +67,39 @@ def summarize(engine: Engine, month: dt.date) -> dict:
     began = time.perf_counter()
     start, end = month, end_of_month(month)
     v, c, p, ql = verification, claim, person, qualification
-    # Each key expression is built once and used in both SELECT and GROUP BY (the same bound
-    # parameters, which PostgreSQL needs to see them as the same expression).
-    ins, band = func.coalesce(ql.c.insurer_number, _NO_INSURER), age_band(p.c.birth_date, v.c.as_of)
+    # Each part counts by facility, insurer and age in whole years (the age band's CASE is then
+    # evaluated once per group, not once per row); each key expression is built once and used in
+    # both SELECT and GROUP BY (the same bound parameters, which PostgreSQL needs to see them as
+    # the same expression).
+    zero = literal_column("0")
+    ins, age = func.coalesce(ql.c.insurer_number, _NO_INSURER), age_years(p.c.birth_date, _yyyymmdd(v.c.as_of))
     rs1 = (
-        select(v.c.facility_code.label("facility_code"), ins.label("insurer_number"), band.label("age_band"),
+        select(v.c.facility_code.label("facility_code"), ins.label("insurer_number"), age.label("age"),
                func.sum(case((v.c.method.in_(CARD_METHODS), 1), else_=0)).label("card_uses"), func.count().label("verifications"),
-               literal_column("0").label("first_users"), literal_column("0").label("claims"), literal_column("0").label("outpatient_claims"))
+               zero.label("first_users"), zero.label("claims"), zero.label("outpatient_claims"))
         .select_from(v.outerjoin(ql, ql.c.id == v.c.qualification_id).outerjoin(p, p.c.id == v.c.person_id))
         .where(v.c.as_of >= start, v.c.as_of <= end, v.c.result != "error")
-        .group_by(v.c.facility_code, ins, band)
+        .group_by(v.c.facility_code, ins, age)
     )
     first, first_qid, first_day = first_uses(start, end)
     fq = qualification.alias("first_q")
     fp = person.alias("first_p")
-    ins, band = func.coalesce(fq.c.insurer_number, _NO_INSURER), _band_of_age(fp.c.birth_date, first_day)
+    ins, age = func.coalesce(fq.c.insurer_number, _NO_INSURER), age_years(fp.c.birth_date, first_day)
     rs2 = (
-        select(first.c.facility_code, ins, band, literal_column("0"), literal_column("0"), func.count(), literal_column("0"), literal_column("0"))
+        select(first.c.facility_code, ins, age, zero, zero, func.count(), zero, zero)
         .select_from(first.outerjoin(fq, fq.c.id == first_qid).outerjoin(fp, fp.c.id == first.c.person_id))
-        .group_by(first.c.facility_code, ins, band)
+        .group_by(first.c.facility_code, ins, age)
     )
     outpatient = case((func.substr(c.c.receipt_kind, 4, 1).in_(OUTPATIENT_KIND_ENDINGS), 1), else_=0)
-    band = age_band(c.c.birth_date, c.c.first_day)
+    age = age_years(c.c.birth_date, _yyyymmdd(c.c.first_day))
     claims = (
-        select(c.c.facility_code, c.c.insurer_number, band, literal_column("0"), literal_column("0"), literal_column("0"), func.count(),
-               func.sum(outpatient))
+        select(c.c.facility_code, c.c.insurer_number, age, zero, zero, zero, func.count(), func.sum(outpatient))
         .where(c.c.care_month == month, c.c.origin != "reclaim")  # a re-claim is the same レセプト again
-        .group_by(c.c.facility_code, c.c.insurer_number, band)
+        .group_by(c.c.facility_code, c.c.insurer_number, age)
     )
-    parts = union_all(rs1, rs2, claims).subquery("parts")
+    ages = union_all(rs1, rs2, claims).subquery("ages")
+    parts = select(ages.c.facility_code, ages.c.insurer_number, band_of_years(ages.c.age).label("age_band"),
+                   *[ages.c[m] for m in ("card_uses", "verifications", "first_users", "claims", "outpatient_claims")]).subquery("parts")
     keys = (parts.c.facility_code, parts.c.insurer_number, parts.c.age_band)
     users = func.sum(parts.c.first_users)
 
