@@ -40,7 +40,7 @@ from sqlalchemy import Date, Engine, and_, case, delete, func, insert, literal, 
 from .. import config
 from ..domain.dates import end_of_month
 from ..registry.schema import claim, person, qualification, stats_summary, stats_summary_month, verification
-from .rates import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _yyyymmdd, age_years, band_of_years, first_uses
+from .sql import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _yyyymmdd, age_years, band_of_years, first_uses
 
 NO_INSURER = ""  # the verification found no qualification (not_found, multiple…)
 _NO_INSURER = literal_column("''")  # the same in SQL, as a literal (GROUP BY repeats it)
