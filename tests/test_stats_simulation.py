@@ -157,3 +157,22 @@ def test_the_command_line(engine, monkeypatch):
     assert [json.loads(line)["status"] for line in done.stdout.splitlines()] == ["done", "done"]
     bad = runner.invoke(app, ["simulate", "--from", "2025-10", "--to", "2025-11", "--people-share", "2"])
     assert bad.exit_code == 2 and "people_share" in bad.output
+
+
+def test_the_fast_constructor_builds_what_model_construct_builds():
+    from onshi.frontdesk.live import DocumentIn, Numbers, UnknownRemarks
+
+    day = dt.date(2025, 12, 3)
+    cases = [
+        (VisitRequest, dict(patient_ref="S1", date=day, presented=["my_number_card"], card_serial="AB12", consent=True)),
+        (VisitRequest, dict(patient_ref="S2", date=day, name="試験 太郎", birth_date=dt.date(1950, 1, 2))),
+        (Numbers, dict(insurer_number="01130012", number="123", relation="self")),
+        (DocumentIn, dict(insurer_number="01130012", symbol="1", number="123", branch="00", kind="notice", issued=day, expires=None)),
+        (UnknownRemarks, dict(insurance_kind="社保", phone="090-0000-0000", contacted_on=day)),
+    ]
+    for model, values in cases:
+        fast, slow = sim._constructor(model)(**values), model.model_construct(**values)
+        assert fast.__dict__ == slow.__dict__ and list(fast.__dict__) == list(slow.__dict__), model
+        assert fast.model_fields_set == slow.model_fields_set and fast.model_dump_json(exclude_defaults=True) == slow.model_dump_json(exclude_defaults=True)
+    a, b = sim._constructor(VisitRequest)(patient_ref="S3"), sim._constructor(VisitRequest)(patient_ref="S4")
+    assert a.presented == [] and a.presented is not b.presented  # a default factory is called each time

@@ -5,8 +5,10 @@ a month of N verifications on PostgreSQL), with `pgbench -S` on the same server 
 The month of N verifications is generated in SQL from the registry's qualifications and
 facilities (a person has about ten verifications at up to three facilities; about 45 % by
 card) with one claim per patient and facility, in a scratch schema (`stats_bench`, dropped
-afterwards): the registry's own verification log is append-only and stays untouched. The
-registration rate (R-S3) runs on the registry's own members and cards.
+afterwards): the registry's own verification log is append-only and stays untouched. Every
+rate is computed from the rows, then the month is summarized (stats/summary.py) and every rate
+computed from the summary — the two answers must be the same. The registration rate (R-S3)
+runs on the registry's own members and cards either way.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from ..claims.models import parse_month
 from ..domain.dates import end_of_month
 from ..domain.errors import InputError
 from ..registry import db
-from ..registry.schema import claim, person, simulation_month, verification
+from ..registry.schema import claim, person, simulation_month, stats_summary, stats_summary_month, verification
 from ..stats.rates import every_rate
+from ..stats.summary import summarize
 from ..stats.simulate import simulate as simulate_months
 
 SCHEMA = "stats_bench"
@@ -76,7 +79,7 @@ def _rates(engine: Engine, month: dt.date, n: int, say: Callable) -> dict:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     scratch = MetaData(schema=SCHEMA)
-    for table in (verification, claim):
+    for table in (verification, claim, stats_summary, stats_summary_month):
         table.to_metadata(scratch, schema=SCHEMA)
     scratch.create_all(engine)
     work = db.make_engine(engine.url.render_as_string(hide_password=False), pool_size=2, connect_args={"options": f"-c search_path={SCHEMA},public"})
@@ -85,14 +88,28 @@ def _rates(engine: Engine, month: dt.date, n: int, say: Callable) -> dict:
         began = time.perf_counter()
         claims = _generate(work, month, n)
         generated = time.perf_counter() - began
-        say(f"generated in {generated:.0f} s ({claims:,} claims); computing every rate…")
-        timings = []
+        say(f"generated in {generated:.0f} s ({claims:,} claims); every rate from the rows…")
+        raw_timings: dict = {}
+        began = time.perf_counter()
+        raw = every_rate(work, month, use_summary=False, timings=raw_timings)
+        raw_seconds = time.perf_counter() - began
+        say(f"from the rows in {raw_seconds:.1f} s; summarizing the month…")
+        built = summarize(work, month)
+        say(f"summarized in {built['seconds']:.1f} s ({built['rows']:,} rows); every rate from the summary…")
+        timings, per_figure = [], {}
         for _ in range(2):  # the second run is the figure: the first warms the cache
+            per_figure = {}
             began = time.perf_counter()
-            out = every_rate(work, month)
+            out = every_rate(work, month, timings=per_figure)
             timings.append(time.perf_counter() - began)
+        same = _table(out) == _table(raw)
+        if not same:
+            raise RuntimeError("the rates from the summary differ from the rates from the rows")
         return {"verifications": n, "claims": claims, "figures": len(out), "generate_seconds": round(generated, 1),
-                "every_rate_seconds": [round(t, 2) for t in timings], "national": {k: v[0].rate for k, v in out.items() if k.endswith(":all")}}
+                "raw_seconds": round(raw_seconds, 2), "raw_per_figure": raw_timings,
+                "summary_seconds": built["seconds"], "summary_rows": built["rows"],
+                "every_rate_seconds": [round(t, 2) for t in timings], "per_figure": per_figure, "same_answer": same,
+                "national": {k: v[0].rate for k, v in out.items() if k.endswith(":all")}}
     finally:
         work.dispose()
         with engine.begin() as conn:
@@ -135,6 +152,10 @@ def _generate(work: Engine, month: dt.date, n: int) -> int:
     return claims
 
 
+def _table(rates: dict) -> dict:
+    return {k: [(r.month, r.group, r.numerator, r.denominator) for r in v] for k, v in rates.items()}
+
+
 def print_report(report: dict) -> None:
     print(f"onshi bench stats — {report['database']}, month {report['month']} (machine shared with other work)")
     s = report.get("simulation")
@@ -145,9 +166,19 @@ def print_report(report: dict) -> None:
               f"review {st.get('review', 0):.1f} s; the month in {s['total_seconds']:.0f} s")
     r = report.get("rates")
     if r and "skipped" not in r:
-        print(f"  every rate ({r['figures']} figures × groupings) for {r['verifications']:,} verifications and {r['claims']:,} claims: "
-              f"{r['every_rate_seconds'][-1]:.2f} s (first run {r['every_rate_seconds'][0]:.2f} s; generated in {r['generate_seconds']:.0f} s)")
+        print(f"  every rate ({r['figures']} figures × groupings) for {r['verifications']:,} verifications and {r['claims']:,} claims "
+              f"(generated in {r['generate_seconds']:.0f} s):")
+        print(f"    from the rows: {r['raw_seconds']:.2f} s ({_figures(r['raw_per_figure'])})")
+        print(f"    summary of the month: built in {r['summary_seconds']:.2f} s, {r['summary_rows']:,} rows")
+        print(f"    from the summary: {r['every_rate_seconds'][-1]:.2f} s (first run {r['every_rate_seconds'][0]:.2f} s; "
+              f"{_figures(r['per_figure'])}); the same answer: {'yes' if r['same_answer'] else 'NO'}")
     elif r:
         print(f"  rates: {r['skipped']}")
+    if report.get("simulation", {}).get("steps_seconds", {}).get("summary") is not None:
+        print(f"  the simulated month summarized in {report['simulation']['steps_seconds']['summary']:.1f} s")
     if report.get("pgbench_tps"):
         print(f"  pgbench -S (-c8 -j2, 10 s) on the same server: {report['pgbench_tps']:,} tps")
+
+
+def _figures(timings: dict) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())

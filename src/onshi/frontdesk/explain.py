@@ -35,8 +35,9 @@ def _ratio_text(percent: int) -> str:
     return "10割（全額自己負担）" if percent >= 100 else f"{percent // 10}割"
 
 
-def to_json(decision: Decision, policy: Policy) -> dict:
-    """The case-file output (CASES.md) plus copay_percent, explanation and citations."""
+def to_json(decision: Decision, policy: Policy, *, explained: bool = True) -> dict:
+    """The case-file output (CASES.md) plus copay_percent, explanation and citations (without
+    the certificate, explanation, citations and 不詳 remarks when not `explained`)."""
     claim = decision.claim
     q = claim.qualification
     rules = list(decision.rules)
@@ -64,6 +65,8 @@ def to_json(decision: Decision, policy: Policy) -> dict:
         "alerts": list(decision.alerts),
         "rules": rules,
     }
+    if not explained:
+        return out
     if decision.certificate is not None:  # R-A3: the certificate's dates the desk relied on
         c = decision.certificate
         out["certificate"] = {"source": c.source, "kind": c.kind, **{k: d.isoformat() if d else None for k, d in

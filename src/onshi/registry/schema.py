@@ -209,7 +209,7 @@ verification = Table(
     Column("limit_consent", Boolean),  # the patient consented to 限度額 data (FHIR Coverage read)
     Index("ix_verification_facility_at", "facility_code", "at"),
     Index("ix_verification_facility_person", "facility_code", "person_id"),
-    Index("ix_verification_as_of", "as_of"),  # the month's rates (stats/, migration 0009)
+    Index("ix_verification_as_of", "as_of", "id"),  # the month's rates and the summary's watermark (stats/, migrations 0009, 0011)
 )
 
 visit = Table(
@@ -462,7 +462,7 @@ claim = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_claim_facility_month", "facility_code", "care_month"),
     Index("ix_claim_billing", "billing_month", "status"),
-    Index("ix_claim_care_month", "care_month"),  # the claims-based rate of a month (stats/, migration 0009)
+    Index("ix_claim_care_month", "care_month", "id"),  # the claims-based rate of a month and the summary's watermark (stats/, 0009, 0011)
     UniqueConstraint("facility_code", "billing_month", "payer", "receipt_no", name="uq_claim_receipt"),
 )
 
@@ -554,4 +554,40 @@ whatif_run = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
-TABLES_IN_LOAD_ORDER = TABLES_IN_LOAD_ORDER + (simulation_month, simulation_chunk, whatif_run)
+stats_summary = Table(
+    "stats_summary",
+    metadata,
+    # A summarized month's counts behind R-S1 and R-S2 (stats/summary.py): one row per facility,
+    # insurer ("" when the verification found no qualification) and age band, and the roll-ups
+    # of each facility (insurer and age band "*") and of each insurer and age band (facility "*").
+    # The rates of a summarized month are folded from these rows instead of scanning the month.
+    Column("month", Date, primary_key=True),  # first day of the month
+    Column("facility_code", String(10), primary_key=True),
+    Column("insurer_number", String(8), primary_key=True),
+    Column("age_band", String(8), primary_key=True),  # on the verification's day; R-S2: of the first use; claims: of the first care day
+    Column("card_uses", Integer, nullable=False),  # R-S1 numerator: verifications by a マイナ保険証
+    Column("verifications", Integer, nullable=False),  # R-S1 denominator: verifications that answered
+    Column("claim_users", Integer, nullable=False),  # R-S2 numerator: persons whose first マイナ保険証 use at a facility with claims is here
+    Column("outpatient_users", Integer, nullable=False),  # the same at a facility with outpatient claims (外来のみ)
+    Column("claims", Integer, nullable=False),  # R-S2 denominator: claims (re-claims excluded)
+    Column("outpatient_claims", Integer, nullable=False),  # 外来のみ (seed 001)
+    Index("ix_stats_summary_insurer", "insurer_number", "month"),  # an insurer's key
+)
+
+stats_summary_month = Table(
+    "stats_summary_month",
+    metadata,
+    # A summarized month and what it was summarized from: the highest verification id of the
+    # month (verifications are append-only) and the month's claims (count and highest id). The
+    # rates use the summary while these still hold, the month's rows otherwise.
+    Column("month", Date, primary_key=True),
+    Column("verification_max_id", BigId, nullable=False),
+    Column("verifications", BigId, nullable=False),
+    Column("claim_max_id", BigId, nullable=False),
+    Column("claims", BigId, nullable=False),
+    Column("rows", BigId, nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("summarized_at", DateTime(timezone=True), nullable=False),
+)
+
+TABLES_IN_LOAD_ORDER = TABLES_IN_LOAD_ORDER + (simulation_month, simulation_chunk, whatif_run, stats_summary, stats_summary_month)

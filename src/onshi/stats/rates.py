@@ -12,10 +12,11 @@ denominator.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from sqlalchemy import BigInteger, Date, Engine, Integer, and_, case, cast, extract, func, literal, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import Date, Engine, and_, case, func, literal, or_, select, tuple_, union_all
 
 from ..domain.card import CardPolicy
 from ..domain.dates import add_months, end_of_month
@@ -23,37 +24,14 @@ from ..domain.errors import Forbidden, InputError
 from ..claims.models import parse_month
 from ..policy import load_policy
 from ..registry.schema import card, claim, facility, insurer, person, qualification, verification
+from . import summary
 from .definitions import AGE_BANDS, BAND_NAMES, DIMENSIONS, KIND_NAMES, REGISTRATION_DIMENSIONS, UNKNOWN, USAGE_FORMULAS, prefecture_name
+from .sql import (  # noqa: F401 — Scope and the SQL pieces are rates' API too
+    ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, PACK, Counts, Scope, _band_of_age, _int, _yyyymmdd, age_band, age_years, band_of_years, first_uses,
+    month_key,
+)
 
-CARD_METHODS = ("my_number_card", "smartphone")  # R-S1/R-S2: a マイナ保険証 (card or smartphone)
-OUTPATIENT_KIND_ENDINGS = ("0", "2", "4", "6", "8")  # レセプト種別: the last digit is even for 入院外
 MAX_MONTHS = 120
-
-
-# ---------------------------------------------------------------- who sees what
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a key may see: an analyst everything; a facility its own verifications and claims;
-    an insurer its own members (verifications on, claims billed to and members of its number)."""
-
-    facility_code: str | None = None
-    insurer_number: str | None = None
-
-    @classmethod
-    def of(cls, role: str, subject: str) -> "Scope":
-        if role == "analyst":
-            return cls()
-        if role == "facility":
-            return cls(facility_code=subject)
-        if role == "insurer":
-            return cls(insurer_number=subject)
-        raise Forbidden("X-API-Key", "statistics are for analyst, facility and insurer keys")
-
-    @property
-    def everything(self) -> bool:
-        return self.facility_code is None and self.insurer_number is None
 
 
 # ---------------------------------------------------------------- the answer
@@ -132,31 +110,6 @@ def parse_query(kind: str, month: object, to: object = None, by: object = None, 
 # ---------------------------------------------------------------- SQL pieces
 
 
-def _int(part: str, column):  # noqa: ANN001, ANN202
-    return cast(extract(part, column), Integer)
-
-
-def month_key(column):  # noqa: ANN001, ANN202
-    """yyyymm of a date, the same on PostgreSQL and SQLite."""
-    return _int("year", column) * literal_column("100") + _int("month", column)
-
-
-def _yyyymmdd(column):  # noqa: ANN001, ANN202
-    return _int("year", column) * literal_column("10000") + _int("month", column) * literal_column("100") + _int("day", column)
-
-
-def age_band(birth, day):  # noqa: ANN001, ANN202
-    """The age band on `day` (ages count up on the birthday; 29 February on 1 March) in SQL."""
-    return _band_of_age(birth, _yyyymmdd(day))
-
-
-def _band_of_age(birth, day_number):  # noqa: ANN001, ANN202
-    """The age band on a day given as the integer yyyymmdd (integer division: both sides are integers)."""
-    age = (day_number - _yyyymmdd(birth)).op("/", precedence=100)(literal_column("10000"))  # integer / integer: truncates on both databases
-    whens = [(age <= hi, literal_column(f"'{name}'")) for name, _lo, hi in AGE_BANDS if hi is not None]
-    return case((birth.is_(None), literal_column(f"'{UNKNOWN}'")), *whens, else_=literal_column(f"'{AGE_BANDS[-1][0]}'"))
-
-
 def _base(by: str | None) -> str:
     if by in ("insurer_kind", "insurer", "branch"):
         return "insurer"
@@ -165,17 +118,11 @@ def _base(by: str | None) -> str:
     return by or "all"
 
 
-ALL = literal_column("'all'")
-
-
 def _ym_text(ym: int) -> str:
     return f"{ym // 100:04d}-{ym % 100:02d}"
 
 
 # ---------------------------------------------------------------- counting by several base keys at once
-
-Counts = dict[str, dict[tuple[int, object], list[int]]]  # base → (yyyymm, key) → [numerator, denominator]
-
 
 def _grouped(conn, ym, keys: dict[str, object], measures: list, source: Callable[[str], object], cond: list, bases: list[str],  # noqa: ANN001
              one_pass=None) -> dict[str, list]:  # noqa: ANN001
@@ -244,27 +191,9 @@ def _claims_filter(q: Query, scope: Scope, outpatient: bool) -> list:
     return cond
 
 
-PACK = 10**15  # day of month × PACK + qualification id: the minimum is the first use (see _usage_claims)
-
-
 def _usage_claims(conn, q: Query, scope: Scope, bases: list[str], outpatient: bool) -> Counts:  # noqa: ANN001
-    v, c, p, ql = verification, claim, person, qualification
-    # Persons who used a マイナ保険証 at a facility in the month, each once: their first use
-    # (its day gives the age band, its qualification the insurer). One hash aggregate, no sort:
-    # the minimum of (day of month, qualification id) packed into one integer is the first day's
-    # use (on a day with two, the lower qualification id).
-    vym = month_key(v.c.as_of)
-    pack = literal_column(str(PACK))
-    packed = func.min(cast(_int("day", v.c.as_of), BigInteger) * pack + func.coalesce(v.c.qualification_id, 0))
-    first = (
-        select(vym.label("ym"), v.c.facility_code, v.c.person_id, packed.label("packed"))
-        .where(v.c.as_of >= q.start, v.c.as_of <= end_of_month(q.end), v.c.method.in_(CARD_METHODS), v.c.result != "error",
-               v.c.person_id.is_not(None), *([v.c.facility_code == scope.facility_code] if scope.facility_code else []))
-        .group_by(vym, v.c.facility_code, v.c.person_id)
-        .subquery("first_use")
-    )
-    first_qid = first.c.packed % pack
-    first_day = first.c.ym * literal_column("100") + first.c.packed.op("/", precedence=100)(pack)  # yyyymmdd (integer / integer)
+    c, p, ql = claim, person, qualification
+    first, first_qid, first_day = first_uses(q.start, end_of_month(q.end), scope.facility_code)
     # Only facility-months that issued claims count (a facility without claims has no rate).
     billed = select(c.c.facility_code, month_key(c.c.care_month).label("ym")).where(*_claims_filter(q, Scope(scope.facility_code), outpatient)).distinct().subquery("billed")
 
@@ -326,8 +255,26 @@ def _registration(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # 
 
     keys = {"insurer": ql.c.insurer_number, "age_band": age_band(p.c.birth_date, mt.c.day)}
     cond = [ql.c.insurer_number == scope.insurer_number] if scope.insurer_number else []
-    rows = _grouped(conn, month_key(mt.c.day), keys, [func.count(registered.c.person_id), func.count()], source, cond, bases)
-    return {b: {(r[0], r[1]): [int(r[2]), int(r[3])] for r in rows.get(b, [])} for b in bases}
+    measures = [func.count(registered.c.person_id), func.count()]
+    ym = month_key(mt.c.day)
+    if len([b for b in bases if b in ("insurer", "age_band")]) + ("all" in bases) < 2:
+        rows = _grouped(conn, ym, keys, measures, source, cond, bases)
+        return {b: {(r[0], r[1]): [int(r[2]), int(r[3])] for r in rows.get(b, [])} for b in bases}
+    # Several groupings: one scan counts by insurer and age band together (a few thousand rows;
+    # every member has an insurer and a person) and each grouping is summed from it.
+    # The age in whole years is grouped on and its band named here (band_of_years in Python): the
+    # band's CASE per member cost more than the scan.
+    out: Counts = {b: {} for b in bases}
+    age = age_years(p.c.birth_date, _yyyymmdd(mt.c.day))
+    stmt = select(ym, keys["insurer"], age, *measures).select_from(source("age_band")).where(*cond).group_by(ym, keys["insurer"], age)
+    for month, ins, years, n, d in conn.execute(stmt):
+        band = UNKNOWN if years is None else next((name for name, _lo, hi in AGE_BANDS if hi is not None and years <= hi), AGE_BANDS[-1][0])
+        for b, key in (("all", "all"), ("insurer", ins), ("age_band", band)):
+            if b in out:
+                entry = out[b].setdefault((month, key), [0, 0])
+                entry[0] += int(n)
+                entry[1] += int(d)
+    return out
 
 
 # ---------------------------------------------------------------- folding base keys into groups
@@ -390,9 +337,28 @@ def _fold(q: Query, counts: dict[tuple[int, object], list[int]], names: _Names) 
     return sorted(rows, key=lambda r: (r.month, _order(q.by, r.group)))
 
 
-def _counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: ANN001
+def _counts(conn, q: Query, scope: Scope, bases: list[str], use_summary: bool = True) -> Counts:  # noqa: ANN001
+    """The counts of a figure: R-S1 and R-S2 of the months summarized and unchanged since from
+    the summary (summary.py), of the other months from their rows; R-S3 from the registry."""
     if q.figure == "registration" and scope.facility_code:
         raise Forbidden("X-API-Key", "registration rates (R-S3) are about insurers' members: an analyst or insurer key is needed")
+    if q.figure == "registration" or not use_summary:
+        return _raw_counts(conn, q, scope, bases)
+    summarized = summary.fresh_months(conn, q.months)
+    out = summary.counts(conn, q.figure, sorted(summarized), scope, bases) if summarized else {b: {} for b in bases}
+    run: list[dt.date] = []
+    for m in [*q.months, None]:  # each run of consecutive months not summarized: their rows
+        if m is not None and m not in summarized:
+            run.append(m)
+            continue
+        if run:
+            for b, got in _raw_counts(conn, Query(q.figure, run[0], run[-1], q.by), scope, bases).items():
+                out[b].update(got)
+            run = []
+    return out
+
+
+def _raw_counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: ANN001
     if q.figure == "visits":
         return _usage_visits(conn, q, scope, bases)
     if q.figure in ("claims", "claims_outpatient"):
@@ -400,35 +366,44 @@ def _counts(conn, q: Query, scope: Scope, bases: list[str]) -> Counts:  # noqa: 
     return _registration(conn, q, scope, bases)
 
 
-def compute(engine: Engine, q: Query, scope: Scope = Scope()) -> list[Row]:
-    """The rows of one figure (R-S1, R-S2, its 外来のみ variant, or R-S3) over the query's months."""
+def compute(engine: Engine, q: Query, scope: Scope = Scope(), *, use_summary: bool = True) -> list[Row]:
+    """The rows of one figure (R-S1, R-S2, its 外来のみ variant, or R-S3) over the query's months
+    (with use_summary=False from the months' rows even where a summary holds: the same answer)."""
     with engine.connect() as conn:
-        counts = _counts(conn, q, scope, [_base(q.by)])[_base(q.by)]
+        counts = _counts(conn, q, scope, [_base(q.by)], use_summary)[_base(q.by)]
         names = _Names(conn, [q.by])
     return _fold(q, counts, names)
 
 
 def compute_many(engine: Engine, kind: str, month: object, to: object = None, *, bys: list[str | None], formula: str | None = None,
-                 scope: Scope = Scope()) -> dict[str | None, list[Row]]:
+                 scope: Scope = Scope(), use_summary: bool = True) -> dict[str | None, list[Row]]:
     """One figure by several groupings, each base key counted once."""
     queries = {by: parse_query(kind, month, to, by, formula) for by in bys}
     first = next(iter(queries.values()))
     bases = list(dict.fromkeys(_base(by) for by in bys))
     with engine.connect() as conn:
-        counts = _counts(conn, first, scope, bases)
+        counts = _counts(conn, first, scope, bases, use_summary)
         names = _Names(conn, bys)
     return {by: _fold(q, counts[_base(by)], names) for by, q in queries.items()}
 
 
-def every_rate(engine: Engine, month: dt.date, scope: Scope = Scope()) -> dict[str, list[Row]]:
-    """Every figure of one month by every grouping (the benchmark's "every rate")."""
+def every_rate(engine: Engine, month: dt.date, scope: Scope = Scope(), *, use_summary: bool = True,
+               timings: dict | None = None) -> dict[str, list[Row]]:
+    """Every figure of one month by every grouping (the benchmark's "every rate"); `timings`
+    receives the seconds of each figure."""
     out = {}
-    for figure in USAGE_FORMULAS:
-        for by, rows in compute_many(engine, "usage", month, bys=[None, *DIMENSIONS], formula=figure, scope=scope).items():
+    for figure in (*USAGE_FORMULAS, "registration"):
+        if figure == "registration" and scope.facility_code:
+            continue
+        began = time.perf_counter()
+        if figure == "registration":
+            got = compute_many(engine, "registration", month, bys=[None, *REGISTRATION_DIMENSIONS], scope=scope)
+        else:
+            got = compute_many(engine, "usage", month, bys=[None, *DIMENSIONS], formula=figure, scope=scope, use_summary=use_summary)
+        for by, rows in got.items():
             out[f"{figure}:{by or 'all'}"] = rows
-    if not scope.facility_code:
-        for by, rows in compute_many(engine, "registration", month, bys=[None, *REGISTRATION_DIMENSIONS], scope=scope).items():
-            out[f"registration:{by or 'all'}"] = rows
+        if timings is not None:
+            timings[figure] = round(time.perf_counter() - began, 3)
     return out
 
 

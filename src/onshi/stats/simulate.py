@@ -21,7 +21,7 @@ filed and reviewed.
   Chunks run in parallel worker processes.
 - **Claims**: when every chunk of a month is written, each facility's claims are built
   (claims.service.build), filed for the next month and reviewed on its 10th
-  (claims.service.review).
+  (claims.service.review); then the month is summarized for the rates (summary.py).
 
 Deterministic: the same registry, seed, people share and calibration give the same rows
 (random streams are keyed by seed, person and month, not by the order of work).
@@ -56,6 +56,7 @@ from ..registry import db
 from ..registry.bulk import BulkWriter
 from ..registry.lookup import QualificationRow
 from ..registry.schema import facility, simulation_chunk, simulation_month, visit
+from . import summary
 from .calibration import Calibration
 from .definitions import band_of
 from .population import Member, MemoryPort, Population, person_id_bounds
@@ -72,6 +73,41 @@ VERIFICATION_COLUMNS = ("facility_code", "at", "as_of", "method", "identity", "r
 KIND_OF_TABLE = {"1": "medical", "3": "dental", "4": "pharmacy"}  # 医療機関コード: the 点数表 digit
 REMARK_KIND = {"kyokai": "社保", "kumiai": "社保", "kyosai": "社保", "seaman": "社保", "kokuho": "国保", "kouki": "後期"}
 JST = config.JST
+
+
+_IMMUTABLE = (type(None), str, int, float, bool, dt.date)
+
+
+def _constructor(cls):  # noqa: ANN001, ANN202
+    """`cls.model_construct` without pydantic's generic per-field work (a simulated month makes
+    millions): for these plain models — no aliases, no extra fields, no post-init — the same
+    __dict__ in field order, the same defaults (immutable ones shared, factories called), the
+    same fields set. Any other model gets model_construct itself."""
+    fields = cls.__pydantic_fields__
+    if (any(f.alias is not None or f.validation_alias is not None for f in fields.values()) or cls.__pydantic_post_init__
+            or cls.__pydantic_root_model__ or cls.model_config.get("extra") == "allow"):
+        return cls.model_construct
+    plan = [(name, None if f.is_required() else f, f.default if isinstance(f.default, _IMMUTABLE) and f.default_factory is None else None)
+            for name, f in fields.items()]
+    setattr_ = object.__setattr__
+
+    def construct(**values):  # noqa: ANN003, ANN202
+        m = cls.__new__(cls)
+        out, given = {}, set()
+        for name, f, default in plan:
+            if name in values:
+                out[name] = values[name]
+                given.add(name)
+            elif f is not None:
+                out[name] = default if default is not None or (f.default is None and f.default_factory is None) \
+                    else f.get_default(call_default_factory=True, validated_data=out)
+        setattr_(m, "__dict__", out)
+        setattr_(m, "__pydantic_fields_set__", given)
+        setattr_(m, "__pydantic_extra__", None)
+        setattr_(m, "__pydantic_private__", None)
+        return m
+
+    return construct
 
 
 def patient_ref(person_id: int) -> str:
@@ -140,6 +176,8 @@ class Simulator:
         self.cal, self.facilities, self.seed, self.share = calibration, facilities, seed, people_share
         self.policy = load_policy()
         self._snapshots: dict[dt.date, object] = {}
+        self._cards: dict[dt.date, object] = {}
+        self._days: dict[dt.date, tuple[list[dt.date], list[float]]] = {}
 
     def snapshot(self, day: dt.date):  # noqa: ANN201
         found = self._snapshots.get(day)
@@ -148,7 +186,18 @@ class Simulator:
         return found
 
     def card_policy(self, day: dt.date):  # noqa: ANN201
-        return self.snapshot(day).card
+        found = self._cards.get(day)
+        if found is None:
+            found = self._cards[day] = self.snapshot(day).card
+        return found
+
+    def month_days(self, month: dt.date) -> tuple[list[dt.date], list[float]]:
+        """The month's days and their cumulative weekday weights (the same for everyone)."""
+        found = self._days.get(month)
+        if found is None:
+            days = [month + dt.timedelta(days=i) for i in range(end_of_month(month).day)]
+            found = self._days[month] = (days, list(accumulate_weights(days, self.cal.weekday_weights)))
+        return found
 
     def included(self, pid: int) -> bool:
         """A deterministic share of the population (--people-share)."""
@@ -170,8 +219,7 @@ class Simulator:
         n = _poisson(rng, self.cal.episodes(band) * propensity)
         if not n:
             return []
-        days = [month + dt.timedelta(days=i) for i in range(last.day)]
-        weights = list(accumulate_weights(days, self.cal.weekday_weights))
+        days, weights = self.month_days(month)
         out = []
         for _ in range(n):
             day = days[bisect.bisect_right(weights, rng.random() * weights[-1])]
@@ -233,9 +281,9 @@ class Simulator:
                         fields["documents"].append(_numbers(DocumentIn, q, kind=kind_, issued=doc.issued, expires=doc.expires))
                     break
             if device in ("chip_unreadable", "network_error"):  # nothing read off the card: the desk asks
-                return VisitRequest.model_construct(**base, **fields, **who, card_serial=None), None
+                return _visit_request(**base, **fields, **who, card_serial=None), None
             holder = {"insurance_registered": card.insurance_registered, "revoked": card.revoked, "id": p.id, **who}
-            return VisitRequest.model_construct(**base, **fields, card_serial=card.serial), holder
+            return _visit_request(**base, **fields, card_serial=card.serial), holder
         docs = {k: m.document_on(k, day) for k in ("eligibility_certificate", "insurance_card", "notice")}
         valid = [k for k in ("eligibility_certificate", "insurance_card") if docs[k] and docs[k].expires and docs[k].expires >= day]
         if valid and rng.random() >= cal.p("forget_certificate"):
@@ -248,13 +296,13 @@ class Simulator:
             if chosen == "expired_insurance_card":
                 chosen = "insurance_card" if docs["insurance_card"] else "eligibility_certificate"
         if chosen == "nothing":
-            return VisitRequest.model_construct(**base, **who, presented=[], documents=[], card_serial=None), None
+            return _visit_request(**base, **who, presented=[], documents=[], card_serial=None), None
         doc = docs[chosen]
         q = m.qualification(doc.qualification_id)
         if q is None:
-            return VisitRequest.model_construct(**base, **who, presented=[], documents=[], card_serial=None), None
+            return _visit_request(**base, **who, presented=[], documents=[], card_serial=None), None
         document = _numbers(DocumentIn, q, kind=chosen, issued=doc.issued, expires=doc.expires)
-        return VisitRequest.model_construct(**base, **who, presented=[chosen], documents=[document], card_serial=None), None
+        return _visit_request(**base, **who, presented=[chosen], documents=[document], card_serial=None), None
 
     # ------------------------------------------------------------ the month of one chunk
 
@@ -323,10 +371,14 @@ class Simulator:
         q = decision.claim.qualification
         if decision.insured and q is not None and decision.claim.basis in ("current", "document", "declared", "lost", "past_record"):
             past[code] = (day, q)
-        full = to_json(decision, self.policy)
+        full = to_json(decision, self.policy, explained=False)  # the compact keys only: no explanation or citations to build
         compact = {k: full[k] for k in COMPACT_KEYS} | {"simulated": True}
         values = visit_values(code, req, decision, compact, holder, at)
         return tuple(values[c] for c in VISIT_COLUMNS)
+
+
+_visit_request, _unknown_remarks = _constructor(VisitRequest), _constructor(UnknownRemarks)
+_CONSTRUCT = {Numbers: _constructor(Numbers), DocumentIn: _constructor(DocumentIn)}
 
 
 def accumulate_weights(days: list[dt.date], weekday_weights: list[float]) -> Iterable[float]:
@@ -337,7 +389,7 @@ def accumulate_weights(days: list[dt.date], weekday_weights: list[float]) -> Ite
 
 
 def _numbers(model, q: QualificationRow, **extra):  # noqa: ANN001, ANN003, ANN202
-    return model.model_construct(insurer_number=q.insurer_number, symbol=q.symbol or "", number=q.number, branch=q.branch or "",
+    return _CONSTRUCT[model](insurer_number=q.insurer_number, symbol=q.symbol or "", number=q.number, branch=q.branch or "",
                                  relation=q.relation, **extra)
 
 
@@ -346,14 +398,14 @@ def _with_remarks(req: VisitRequest, m: Member, day: dt.date) -> VisitRequest:
     days later (R-E3)."""
     q = m.covering(day)
     kind = REMARK_KIND.get(m.kinds.get(q.id, "other"), "その他") if q else None
-    remarks = UnknownRemarks.model_construct(
+    remarks = _unknown_remarks(
         insurance_kind=kind, insurer_name=(q.insurer_name or None) if q else None, employer="不明" if kind == "社保" else None,
         address=m.person.address, phone="090-0000-0000", contacted_on=day + dt.timedelta(days=3),
     )
     fields = dict(req.__dict__)
     fields.update(remarks=remarks, name=fields.get("name") or m.person.name, kana=fields.get("kana") or m.person.kana,
                   sex=fields.get("sex") or m.person.sex)
-    return VisitRequest.model_construct(**fields)
+    return _visit_request(**fields)
 
 
 # ---------------------------------------------------------------- processes
@@ -369,8 +421,10 @@ def _worker_setup(url: str, calibration_path: str, seed: int, share: float) -> N
 
 
 def _past_lookup(engine: Engine) -> Callable:
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")  # one SELECT: no BEGIN/ROLLBACK round trips
+
     def lookup(code: str, ref: str, before: dt.date) -> QualificationRow | None:
-        with engine.connect() as conn:
+        with autocommit.connect() as conn:
             return past_record(conn, code, ref, before)
 
     return lookup
@@ -503,6 +557,9 @@ def _month(engine: Engine, month: dt.date, ranges: list[tuple[int, int, int]], s
     _set_status(engine, month, "claims", report)
     if claims:
         _claims(engine, month, report, progress, pool)
+        began = time.perf_counter()
+        summary.summarize(engine, month)  # the month is closed: its rates from the summary (summary.py)
+        report.seconds["summary"] = round(time.perf_counter() - began, 2)
         report.status = "done"
         _set_status(engine, month, "done", report, finished=True)
     if task is not None:
@@ -523,20 +580,26 @@ def _set_status(engine: Engine, month: dt.date, status: str, report: MonthReport
         conn.execute(update(simulation_month).where(simulation_month.c.month == month).values(**values))
 
 
-def build_facility(month: dt.date, code: str) -> int:
-    """In a worker: one facility's claims of the month (claims.service.build)."""
-    return len(claims_service.build(_worker["engine"], code, month)["claims"])
+def build_facilities(month: dt.date, first: str, last: str) -> int:
+    """In a worker: the month's claims of the facilities from `first` to `last` (claims.service.build_facilities)."""
+    return claims_service.build_facilities(_worker["engine"], month, first, last)["claims"]
+
+
+BUILD_PARTS_PER_WORKER = 4  # facility ranges per worker process: the parts even out
 
 
 def _claims(engine: Engine, month: dt.date, report: MonthReport, progress, pool) -> None:  # noqa: ANN001
-    """The month's claims: built per facility (in the worker processes), filed for the next
-    month, reviewed on its 10th."""
+    """The month's claims: built for ranges of facilities (in the worker processes; each range
+    reads its visits in one pass), filed for the next month, reviewed on its 10th."""
     began = time.perf_counter()
     with engine.connect() as conn:
         codes = list(conn.execute(select(visit.c.facility_code).where(visit.c.care_date >= month, visit.c.care_date <= end_of_month(month))
                                   .distinct().order_by(visit.c.facility_code)).scalars())
-    task = progress.add_task(f"{month:%Y-%m} レセプト", total=len(codes)) if progress is not None else None
-    done = as_completed([pool.submit(build_facility, month, code) for code in codes]) if pool is not None else (build_facility(month, c) for c in codes)
+    parts = max(1, (pool._max_workers if pool is not None else 1) * BUILD_PARTS_PER_WORKER)
+    size = max(1, math.ceil(len(codes) / parts))
+    ranges = [(codes[i], codes[min(i + size, len(codes)) - 1]) for i in range(0, len(codes), size)]
+    task = progress.add_task(f"{month:%Y-%m} レセプト", total=len(ranges)) if progress is not None else None
+    done = as_completed([pool.submit(build_facilities, month, *r) for r in ranges]) if pool is not None else (build_facilities(month, *r) for r in ranges)
     for result in done:
         if pool is not None:
             result.result()
