@@ -60,10 +60,6 @@ def day(d: Date) -> int:
     return (d - EPOCH).days
 
 
-def to_date(n: int) -> Date:
-    return EPOCH + dt.timedelta(days=int(n))
-
-
 # ---------------------------------------------------------------- dates in columns (int days since 1970)
 
 
@@ -443,8 +439,6 @@ class _Chunk:
             kinds[at] = np.searchsorted(cum, u[at] * cum[-1], "right")
             lower = below
         return kinds
-
-    KINDS = ("kyokai", "kumiai", "kyosai", "kokuho")
 
     def _employment_start(self, p: np.ndarray) -> np.ndarray:
         rng, T = self.rng, self.T
