@@ -112,3 +112,13 @@ def test_a_job_stopped_at_its_time_limit_is_reported_as_far_as_it_got(world):
     job = national._stopped_job(world.engine, 0, day.isoformat(), 95.4)
     assert job["run_id"] == run_id and job["candidates"] == 7000 and job["decided_so_far"] == 5000
     assert job["documents"] == 120 and job["status"].startswith("stopped after 95 s")
+
+
+def test_every_bench_reports_the_nearest_rank_percentile():
+    from onshi.bench import percentile
+    from onshi.bench.lookup import _percentile
+
+    values = list(range(1, 101))  # 1 … 100
+    assert (percentile(values, 0.5), percentile(values, 0.99), percentile(values, 0.999)) == (50, 99, 100)
+    assert percentile([7], 0.99) == 7 and percentile([], 0.5) is None
+    assert _percentile([1_000_000 * v for v in values], 0.99) == 99.0  # nanoseconds → ms

@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from .. import config
+from . import percentile
 
 
 @dataclass
@@ -35,10 +36,9 @@ class Figure:
 
 
 def _percentile(sorted_ns: list[int], q: float) -> float:
-    if not sorted_ns:
-        return float("nan")
-    index = min(len(sorted_ns) - 1, int(round(q * (len(sorted_ns) - 1))))
-    return sorted_ns[index] / 1e6
+    """Milliseconds from sorted nanoseconds (bench.percentile), NaN if there are none."""
+    value = percentile(sorted_ns, q)
+    return float("nan") if value is None else value / 1e6
 
 
 # ---------------------------------------------------------------- in-process

@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import config
+from . import percentile
 
 NATION_PEOPLE = 124_000_000
 NATIONAL_PEAK = 1_700  # lookups/s
@@ -538,8 +539,9 @@ def _summary(t: _Tally, t0: float) -> dict:
     every = sorted(x * 1000 for v in t.latencies.values() for x in v)
     span = max(t.last - t0, 1e-9) if t.done else 0.0
 
-    def pct(ms: list[float], q: float) -> float | None:  # nearest rank on sorted values
-        return round(ms[min(len(ms) - 1, max(0, math.ceil(q / 100 * len(ms)) - 1))], 2) if ms else None
+    def pct(ms: list[float], q: float) -> float | None:
+        value = percentile(ms, q / 100)
+        return None if value is None else round(value, 2)
 
     return {
         "due": t.sent, "answered": t.done, "seconds": round(span, 2), "per_second": round(t.done / span, 1) if span else 0.0,
