@@ -131,3 +131,32 @@ def test_the_summarize_command(data, monkeypatch):  # noqa: F811
     assert dropped.exit_code == 0 and '"dropped": true' in dropped.stdout
     bad = runner.invoke(app, ["stats", "summarize", "--month", "2025-13"])
     assert bad.exit_code != 0 and "month" in bad.output
+
+
+def test_two_summaries_of_one_month_at_once_leave_one(data):  # noqa: F811
+    """`onshi stats summarize` twice at the same moment (or beside the simulation's own): the
+    second meets the first's primary keys, runs again and replaces them — one summary, the same
+    rates, no error."""
+    import threading
+
+    e = data.engine
+    raw = table(every_rate(e, OCTOBER, Scope(), use_summary=False))
+    start, results, errors = threading.Barrier(4), [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(summary.summarize(e, OCTOBER))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(results) == 4
+    with e.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.stats_summary_month)).scalar_one() == 1
+        assert summary.fresh_months(conn, [OCTOBER]) == {OCTOBER}
+    assert table(every_rate(e, OCTOBER, Scope())) == raw

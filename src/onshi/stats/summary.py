@@ -39,6 +39,7 @@ from sqlalchemy import Date, Engine, and_, case, delete, func, insert, literal, 
 
 from .. import config
 from ..domain.dates import end_of_month
+from ..registry.db import retrying
 from ..registry.schema import claim, person, qualification, stats_summary, stats_summary_month, verification
 from .sql import ALL, CARD_METHODS, OUTPATIENT_KIND_ENDINGS, Counts, Scope, _yyyymmdd, age_years, band_of_years, first_uses
 
@@ -115,20 +116,27 @@ def summarize(engine: Engine, month: dt.date) -> dict:
     by_facility = select(s.c.month, s.c.facility_code, star, star, *sums).where(detail).group_by(s.c.month, s.c.facility_code)
     by_insurer_band = select(s.c.month, star, s.c.insurer_number, s.c.age_band, *sums).where(detail).group_by(s.c.month, s.c.insurer_number, s.c.age_band)
     columns = ["month", "facility_code", "insurer_number", "age_band", *MEASURES]
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":  # the watermarks and the counts from one snapshot
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            vmax, cmax, nclaims = _month_marks(conn, month)
-            conn.execute(delete(stats_summary).where(stats_summary.c.month == month))
-            conn.execute(delete(stats_summary_month).where(stats_summary_month.c.month == month))
-            conn.execute(insert(stats_summary).from_select(columns, rows))
-            n, verifs = conn.execute(select(func.count(), func.coalesce(func.sum(s.c.verifications), 0)).where(detail)).one()
-            conn.execute(insert(stats_summary).from_select(columns, by_facility))
-            conn.execute(insert(stats_summary).from_select(columns, by_insurer_band))
-            seconds = round(time.perf_counter() - began, 3)
-            conn.execute(insert(stats_summary_month).values(month=month, verification_max_id=vmax, verifications=int(verifs), claim_max_id=cmax,
-                                                            claims=nclaims, rows=int(n), seconds=seconds, summarized_at=config.now()))
+
+    def write() -> tuple[int, int, int, float]:
+        # Two summaries of one month at once: the second's insert meets the first's primary keys
+        # and runs again (db.retrying), replacing them — never both, never a traceback.
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":  # the watermarks and the counts from one snapshot
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                vmax, cmax, nclaims = _month_marks(conn, month)
+                conn.execute(delete(stats_summary).where(stats_summary.c.month == month))
+                conn.execute(delete(stats_summary_month).where(stats_summary_month.c.month == month))
+                conn.execute(insert(stats_summary).from_select(columns, rows))
+                n, verifs = conn.execute(select(func.count(), func.coalesce(func.sum(s.c.verifications), 0)).where(detail)).one()
+                conn.execute(insert(stats_summary).from_select(columns, by_facility))
+                conn.execute(insert(stats_summary).from_select(columns, by_insurer_band))
+                seconds = round(time.perf_counter() - began, 3)
+                conn.execute(insert(stats_summary_month).values(month=month, verification_max_id=vmax, verifications=int(verifs), claim_max_id=cmax,
+                                                                claims=nclaims, rows=int(n), seconds=seconds, summarized_at=config.now()))
+        return int(n), int(verifs), nclaims, seconds
+
+    n, verifs, nclaims, seconds = retrying(write)
     return {"month": f"{month:%Y-%m}", "rows": int(n), "verifications": int(verifs), "claims": nclaims, "seconds": seconds}
 
 
