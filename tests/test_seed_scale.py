@@ -51,6 +51,32 @@ def test_the_same_seed_gives_the_same_rows_whatever_the_workers_and_the_database
             conn.execute(text(f"TRUNCATE {', '.join(t.name for t in schema.TABLES_IN_LOAD_ORDER)} RESTART IDENTITY CASCADE"))
 
 
+def test_two_seeds_at_once_leave_one_population(engine) -> None:  # noqa: ANN001
+    """Both would find the registry empty: the second is refused (another seed running, or the
+    registry no longer empty) and the first's rows stand alone, indexes and keys rebuilt."""
+    import threading
+
+    start, done, errors = threading.Barrier(2), [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            done.append(seed.seed_registry(engine, 3000, seed=5, today=TODAY, progress=False, history=False, workers=1))
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert len(done) == 1 and len(errors) == 1, (done, errors)
+    assert "another seed is running" in errors[0] or "not empty" in errors[0]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM person")).scalar() == 3000
+        assert conn.execute(text("SELECT COUNT(DISTINCT id) FROM person")).scalar() == 3000
+
+
 @pytest.fixture(scope="module")
 def chunk():  # noqa: ANN201
     tables = G.Tables(40_000, 1, TODAY)

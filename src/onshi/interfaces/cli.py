@@ -151,7 +151,11 @@ def seed_cmd(
     if not db.is_empty(engine):
         err.print("[red]the registry is not empty; use --reset to replace it[/red]")
         raise typer.Exit(2)
-    summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty(), history=history, workers=workers)
+    try:
+        summary = seed_registry(engine, people=people, seed=seed, progress=sys.stderr.isatty(), history=history, workers=workers)
+    except RuntimeError as exc:  # another seed running, or one that finished first
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
     err.print(
         f"{summary.people:,} people, {summary.qualifications:,} qualifications, {summary.cards:,} cards, "
         f"{summary.documents:,} documents, {summary.insurers:,} insurers, {summary.facilities:,} facilities "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from contextlib import contextmanager
@@ -112,6 +113,28 @@ def retrying(work: Callable[[], T], attempts: int = 20, pause: float = 0.25) -> 
                 raise
         time.sleep(random.uniform(0, min(pause, 0.002 * 2**attempt)))
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """`name`'s work one at a time across processes: a PostgreSQL advisory lock held by a
+    connection of its own for the whole work (several transactions, other processes' COPY), or
+    RuntimeError at once if another process holds it. SQLite: nothing (its writers already
+    take turns, and a second load fails on the first's keys)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = int.from_bytes(hashlib.blake2b(f"onshi:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+    with engine.connect() as conn:
+        held = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one()
+        conn.commit()  # a session lock: no transaction is left open while the work runs
+        if not held:
+            raise RuntimeError(f"another {name} is running on this database")
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -28,11 +28,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy.exc import IntegrityError
 
 from .. import config
 from ..domain.card import card_status
@@ -98,10 +100,18 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     load; None (the default) plays them up to HISTORY_AUTO people — beyond that the history's
     runs take far longer than the load (about 35 s per 100,000 people).
     """
-    from . import seedgen
-
     if people < 1:
         raise ValueError("people must be at least 1")
+    with db.exclusive(engine, "seed"):  # two seeds at once would both find the registry empty
+        try:
+            return _seed(engine, people, seed, today, progress, history, workers)
+        except (IntegrityError, sqlite3.IntegrityError) as exc:  # SQLite: another seed's transaction committed its rows first
+            raise RuntimeError("the registry is not empty: another seed wrote it first; use --reset") from exc
+
+
+def _seed(engine: Engine, people: int, seed: int, today: Date | None, progress: bool, history: bool | None, workers: int | None) -> SeedSummary:
+    from . import seedgen
+
     if not db.is_empty(engine):
         raise RuntimeError("registry is not empty; use --reset")
     today = today or config.today()
