@@ -111,3 +111,40 @@ def test_the_same_request_id_sent_concurrently_is_replayed(world, server):
     assert statuses(responses) == {201: 1, 200: N - 1}
     assert all(r.headers.get("idempotent-replayed") == "true" for r in responses if r.status_code == 200)
     assert len({r.content for r in responses}) == 1 and count(world, schema.qualification) == 1
+
+
+class _Lost(Exception):
+    sqlstate = "40001"  # what psycopg's SerializationFailure carries
+
+
+def test_a_request_that_keeps_losing_takes_turns(engine):  # noqa: ANN001
+    """db.retrying: after TAKE_TURNS_AFTER lost rounds the request's write transactions hold the
+    turn lock (PostgreSQL advisory lock), so requests that keep losing queue instead of racing;
+    the first rounds do not queue. A conflict that outlasts every attempt is still given up."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from onshi.registry import db
+
+    held: list[bool] = []
+
+    def work() -> str:
+        with db.write_transaction(engine) as conn:
+            if engine.dialect.name == "postgresql":
+                held.append(bool(conn.execute(text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+                    "AND ((classid::bigint << 32) | objid::bigint) = (:key)::bigint"), {"key": db.TURN_KEY}).scalar_one()))
+            else:
+                held.append(False)
+            if len(held) <= db.TAKE_TURNS_AFTER + 1:
+                raise OperationalError("SELECT 1", {}, _Lost())
+            return "done"
+
+    assert db.retrying(work, pause=0.001) == "done"
+    expect_turns = engine.dialect.name == "postgresql"
+    assert held == [False] * db.TAKE_TURNS_AFTER + [expect_turns] * 2
+    # outside retrying nothing queues
+    held.clear()
+    with pytest.raises(OperationalError):
+        db.retrying(work, attempts=2, pause=0.001)
+    assert held == [False, False]

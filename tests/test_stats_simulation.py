@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -137,6 +138,28 @@ def test_calibration_table_has_sources_and_refuses_a_bad_file(tmp_path):
     with pytest.raises(InputError) as exc:
         Calibration.load(bad)
     assert exc.value.errors[0].field.startswith("calibration.")
+
+
+def test_bulk_inquiry_by_month_or_one_value(tmp_path):
+    """desk.bulk_inquiry: one chance, or a chance by month (the last month given applies)."""
+    import yaml
+
+    cal = Calibration.load()
+    assert cal.bulk_inquiry(dt.date(2025, 10, 1)) < cal.bulk_inquiry(dt.date(2025, 12, 1)) == cal.bulk_inquiry(dt.date(2026, 6, 1))
+    data = yaml.safe_load(Path(cal.path).read_text(encoding="utf-8"))
+    for value, expect in ((0.2, {dt.date(2025, 1, 1): 0.2, dt.date(2030, 1, 1): 0.2}),
+                          ({"2025-10": 0.1, "2026-01": 0.3}, {dt.date(2025, 12, 1): 0.1, dt.date(2026, 1, 1): 0.3, dt.date(2025, 1, 1): 0.1})):
+        data["desk"]["bulk_inquiry"] = value
+        f = tmp_path / "cal.yaml"
+        f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        loaded = Calibration.load(f)
+        assert {m: loaded.bulk_inquiry(m) for m in expect} == expect
+    for bad in (1.5, "often", {"2025-10": -0.1}, {"October": 0.1}):
+        data["desk"]["bulk_inquiry"] = bad
+        f.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(InputError) as exc:
+            Calibration.load(f)
+        assert exc.value.errors[0].field == "calibration.desk.bulk_inquiry"
 
 
 def test_the_command_line(engine, monkeypatch):

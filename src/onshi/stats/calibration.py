@@ -93,6 +93,17 @@ class Calibration:
             if not isinstance(o, dict) or set(o) - set(DESK_DOCUMENTS):
                 raise InputError(f"calibration.desk.without_valid_document.{m:%Y-%m}", f"keys: {', '.join(DESK_DOCUMENTS)}")
         self.without = options
+        bulk = desk.get("bulk_inquiry", 0.0)
+        if isinstance(bulk, dict):  # by month (the last month given applies), like card_use
+            self.bulk_months, bulks = _by_month(bulk, "calibration.desk.bulk_inquiry")
+        else:
+            self.bulk_months, bulks = [dt.date(1900, 1, 1)], [bulk]
+        try:
+            self.bulks = [float(b) for b in bulks]
+        except (TypeError, ValueError):
+            raise InputError("calibration.desk.bulk_inquiry", "needs a chance (0–1) or a chance by month") from None
+        if any(not 0 <= b <= 1 for b in self.bulks):
+            raise InputError("calibration.desk.bulk_inquiry", "needs a chance (0–1) or a chance by month")
         for t in d.get("targets", []):
             if t.get("source") not in d["sources"]:
                 raise InputError("calibration.targets", f"unknown source {t.get('source')}")
@@ -118,6 +129,10 @@ class Calibration:
 
     def without_valid_document(self, month: dt.date) -> dict[str, float]:
         return self._at(self.without_months, self.without, month)
+
+    def bulk_inquiry(self, month: dt.date) -> float:
+        """The chance that a facility checks an appointment the evening before (一括照会)."""
+        return self._at(self.bulk_months, self.bulks, month)
 
     def p(self, name: str, default: float = 0.0) -> float:
         return float(self.desk.get(name, default))

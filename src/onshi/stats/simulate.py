@@ -325,7 +325,7 @@ class Simulator:
                 if m.covering(day) is None:  # not insured that day (not yet enrolled): no visit to simulate
                     continue
                 fac = self.facilities.rows[code]
-                if fac["online"] and KIND_OF_TABLE.get(code[2]) != "pharmacy" and rng.random() < self.cal.p("bulk_inquiry"):
+                if fac["online"] and KIND_OF_TABLE.get(code[2]) != "pharmacy" and rng.random() < self.cal.bulk_inquiry(month):
                     self.bulk_inquiry(population, m, code, day, verifications)
                 req, holder = self.request(m, day, fac, rng, habit)
                 at = dt.datetime.combine(day, dt.time(9, 0), JST) + dt.timedelta(minutes=rng.randrange(540))
