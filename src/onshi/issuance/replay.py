@@ -1,0 +1,374 @@
+"""The seed's issuance history in one pass (issue 14): what `history.run_history` records by
+playing `run_issuance` on each of the ~50 run days since 2024-12-02, for ten million people
+in minutes instead of an hour.
+
+    results = replay_history(engine, today, workers=2)
+
+The same engine decides (`IssuanceEngine.decide_many`), on the same members as of each run
+day (store.Facts.members_on, which load_members uses too), and `store.plan` turns its
+decisions into the same rows `store.record` writes. What changes is the bookkeeping:
+
+- each member's facts are read once (store.read_facts), not once per run day, and the
+  documents the runs send are kept in memory until they are written, once, at the end;
+- members are independent (a qualification's documents, events and applications, its
+  person's cards and DV flag), so the registry is replayed in parts of qualifications, in
+  `workers` processes on PostgreSQL, each part writing its rows in one transaction;
+- a member is decided on a run day only when something it is decided on may have changed
+  since its last decision: every member on the first day, then on the first run day on or
+  after each date its decision compares the run day with (`_dates`: its qualification's
+  start, end and notification, the loss's recording, each card's issue, registration,
+  cancellation, return, replacement and the ends of its grace (R-B2, R-I3d) under each
+  policy in force, each event's date and recording, each document's issue, first day, end
+  and renewal window (R-I6a), the 70th and 75th birthdays and the 後期 age of R-I3g), every
+  run day once it holds an application (R-I3f, as the SQL selects it), and on a day the
+  policy changes, when one of those dates moves across it. Between two such days each
+  comparison the engine makes with the run day comes out the same, so a member whose
+  decision sent and ended nothing still gets nothing: the SQL's candidates (candidates.py)
+  are the members the engine acts on (tests/test_issuance_run.py compares them with deciding
+  everyone), and so are these, only chosen in memory.
+
+The documents, their ends and the application decisions are those of the played history
+(tests/test_seed_history.py compares them on both databases), and so are the runs' summaries
+except `members` and `candidates`: the members decided, here those woken. Document ids are
+taken from the same sequence but part by part, so they are not in the played order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from bisect import bisect_left
+from dataclasses import replace
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+
+from .. import config
+from ..domain.card import grace_period_end
+from ..domain.copay import elderly_start, kouki_start
+from ..domain.dates import add_months
+from ..policy import load_policy
+from ..registry import db
+from ..registry.schema import certificate_application, document, document_end, issuance_run, qualification
+from .engine import IssuanceEngine
+from .history import HISTORY_START, run_days
+from .rules import IssuanceRules
+from .run import ALL, RunResult, _owner, read_run
+from .settings import read_settings
+from .store import Facts, Loaded, Tally, _insert, _new_ids, plan, read_facts
+
+ONE_DAY = dt.timedelta(days=1)
+PART = 50_000  # qualifications replayed (held in memory) at a time by one process
+READ = 5000  # qualifications a read asks for (SQLite's limit of parameters)
+WRITING = "the seed's history is being written (issuance/replay.py)"
+
+
+def _month_start(day: dt.date, months_before: int) -> dt.date:
+    return add_months(day.replace(day=1), -months_before) if months_before else day.replace(day=1)
+
+
+def _kouki_age_day(birth: dt.date, rules: IssuanceRules) -> dt.date | None:
+    """R-I3g: the first day a 後期 member is of the automatic age (engine.kouki_automatic)."""
+    age = rules.kouki_automatic_age
+    if age is None or age <= 0:
+        return None
+    if rules.kouki_age_on is None:
+        return dt.date(birth.year + age, birth.month, 1) if (birth.month, birth.day) == (2, 29) else birth.replace(year=birth.year + age)
+    month, day = rules.kouki_age_on
+    return dt.date(birth.year + age + ((month, day) < (birth.month, birth.day)), month, day)
+
+
+def _moving(row: tuple, facts: Facts, rules: IssuanceRules, kouki: bool) -> list[dt.date]:
+    """The dates of a member's comparisons that the policy in force (`rules`) sets."""
+    qid, person_id, _, _, end, _, _, birth, _, _ = row
+    g, lead, renew = rules.grace_months, rules.grace_lead_months, rules.renewal_lead_months
+    out = []
+    for c in facts.cards.get(person_id, ()):
+        for expiry in (c[1], c[2]):
+            grace = grace_period_end(expiry, g)
+            out += [grace + ONE_DAY, _month_start(grace, lead)]
+        works = max(c[0], c[3]) if c[3] is not None else c[0]  # R-I7d: a held certificate may end then
+        out.append(_month_start(works, renew))
+    for d in facts.docs.get(qid, ()):
+        if d[4] is not None:
+            out.append(_month_start(d[4], renew))
+    if end is not None:
+        out.append(_month_start(end, renew))
+    for kind, date, _ in facts.events.get(qid, ()):
+        if kind == "acquisition":
+            out.append(_month_start(date - ONE_DAY, rules.kouki_lead_months))
+    if kouki:
+        aged = _kouki_age_day(birth, rules)
+        if aged is not None:
+            out.append(aged)
+    return out
+
+
+def _dates(row: tuple, facts: Facts, regimes: list[IssuanceRules], kouki: bool, until: dt.date | None) -> list[dt.date]:
+    """Every date the decision of the member compares a run day with (module docstring)."""
+    qid, person_id, _, start, end, _, _, birth, _, notified = row
+    out = [start, kouki_start(birth), elderly_start(birth)]
+    if end is not None:
+        out += [end + ONE_DAY, end]
+    if notified is not None:
+        out.append(notified)
+    if until is not None:
+        out.append(until + ONE_DAY)
+    for c in facts.cards.get(person_id, ()):
+        out += [x for x in (c[0], c[3], c[4], c[5], c[6]) if x is not None]
+    for d in facts.docs.get(qid, ()):
+        out += [d[2], d[2] + ONE_DAY]
+        if d[3] is not None:
+            out.append(d[3])
+        if d[4] is not None:
+            out += [d[4], d[4] + ONE_DAY]
+    for _, date, recorded in facts.events.get(qid, ()):
+        out += [date, recorded]
+    for app in facts.applications.get(qid, ()):
+        out.append(app[1])
+    for rules in regimes:
+        out += _moving(row, facts, rules, kouki)
+    return out
+
+
+class _Part:
+    """One part of the registry replayed over the run days."""
+
+    def __init__(self, facts: Facts, days: list[dt.date], decider: IssuanceEngine, settings: dict, run_ids: list[int]):
+        self.facts, self.days, self.decider, self.settings, self.run_ids = facts, days, decider, settings, run_ids
+        self.insurers = {n: s.insurer for n, s in settings.items()}
+        self.rules = [decider.rules(d) for d in days]
+        self.regimes = list({self._key(r): r for r in self.rules}.values())
+        self.changes = [i for i in range(1, len(days)) if self._key(self.rules[i]) != self._key(self.rules[i - 1])]
+        self.until = {n: {decider.options(ins, d).certificate_until for d in days} - {None} for n, ins in self.insurers.items()}
+        self.new_docs: list[tuple[dict, list]] = []  # (row, its held-document list: the expires as it ends)
+        self.ends: list[dict] = []
+        self.apps: dict[int, tuple] = {}  # application id → (decision, day, run id) of its last change
+        self.changed: dict[int, list] = {}  # a document the seed loaded → its held-document list
+        self.tallies = [Tally() for _ in days]
+        self.decided = [0] * len(days)
+        self._next_id = 0
+
+    @staticmethod
+    def _key(rules: IssuanceRules) -> tuple:
+        return (rules.grace_months, rules.grace_lead_months, rules.kouki_automatic_age, rules.kouki_age_on, rules.kouki_granted,
+                rules.renewal_lead_months, rules.kouki_lead_months, rules.max_years, rules.notice_annual_end, repr(sorted(rules.defaults.items())))
+
+    def _wake(self, k: int, i: int) -> int | None:
+        """The next run day (index) after day `i` to decide the member of row `k` on."""
+        f, days = self.facts, self.days
+        row = f.rows[k]
+        qid = row[0]
+        kouki = self.insurers[row[2]].kind == "kouki"
+        apps = f.applications.get(qid)
+        if apps and i + 1 < len(days) and min(a[1] for a in apps) <= days[i + 1]:
+            return i + 1  # R-I3f: an application is looked at on every run day (candidates.py)
+        today = days[i]
+        later = [x for x in _dates(row, f, self.regimes, kouki, None) if x > today]
+        for until in self.until[row[2]]:
+            if until + ONE_DAY > today:
+                later.append(until + ONE_DAY)
+        best = bisect_left(days, min(later)) if later else len(days)
+        for c in self.changes:  # a policy change moving one of the member's dates across its day
+            if i < c < best:
+                before, after = self.rules[c - 1], self.rules[c]
+                old, new = _moving(row, f, before, kouki), _moving(row, f, after, kouki)
+                day = days[c]
+                if len(old) != len(new) or any(min(a, b) <= day < max(a, b) for a, b in zip(old, new)) or \
+                        (kouki and (before.kouki_automatic_age, before.kouki_age_on, before.kouki_granted)
+                         != (after.kouki_automatic_age, after.kouki_age_on, after.kouki_granted)):
+                    best = c
+                    break
+        return best if best < len(days) else None
+
+    def run(self) -> None:
+        f, days = self.facts, self.days
+        doc_of: dict[str, list] = {str(d[0]): d for docs in f.docs.values() for d in docs}
+        app_of = {a[0]: a for apps in f.applications.values() for a in apps}
+        buckets: list[list[int]] = [[] for _ in days]
+        for k, row in enumerate(f.rows):  # the first day: everyone the insurers know (a first run looks at everyone)
+            notified = row[9]
+            at = 0 if notified is None or notified <= days[0] else bisect_left(days, notified)
+            if at < len(days):
+                buckets[at].append(k)
+        for i, day in enumerate(days):
+            woken = sorted(set(buckets[i]))
+            buckets[i] = []
+            loaded = Loaded(day, [], {}, {}, {}, {})
+            for k in woken:
+                f.add_member(loaded, f.rows[k], day)
+            decisions = self.decider.decide_many(loaded.members, self.insurers, day, insurer_of=loaded.insurer_of)
+            # the warnings of a member it changed nothing for are those of a member woken here but not selected by the SQL
+            decisions = [d if not d.warnings or d.changes_anything or d.application is not None else replace(d, warnings=())
+                         for d in decisions]
+            todo = plan(loaded, decisions, self.settings, self.run_ids[i])
+            self.tallies[i].add(todo.tally)
+            self.decided[i] = len(woken)
+            sent: dict[tuple[int, str], str] = {}
+            for row in todo.documents:
+                self._next_id -= 1
+                held = [self._next_id, row["kind"], row["issued"], row["valid_from"], row["expires"]]
+                f.docs.setdefault(row["qualification_id"], []).append(held)
+                doc_of[str(self._next_id)] = held
+                sent[(row["qualification_id"], row["kind"])] = str(self._next_id)
+                self.new_docs.append((row, held))
+            for e in todo.ends:
+                held = doc_of[e["document_id"]]
+                held[4] = e["valid_until"]
+                if held[0] > 0:
+                    self.changed[held[0]] = held
+                self.ends.append({"document_id": held[0], "run_id": e["run_id"], "replaced_by": int(sent[e["by"]]) if e["by"] else None,
+                                  "previous_expires": e["previous_expires"], "valid_until": e["valid_until"], "rules": e["rules"]})
+            for d in todo.decided:
+                app_of[d["app"]][3] = d["decision"]
+                self.apps[d["app"]] = (d["decision"], day, self.run_ids[i])
+            for k in woken:
+                nxt = self._wake(k, i)
+                if nxt is not None:
+                    buckets[nxt].append(k)
+
+    def write(self, conn: Connection) -> None:
+        """The part's rows, in the caller's transaction."""
+        ids = _new_ids(conn, len(self.new_docs)) if self.new_docs else []
+        real = {-(n + 1): doc_id for n, doc_id in enumerate(ids)}  # placeholders were -1, -2, …
+        rows = []
+        for (row, held), doc_id in zip(self.new_docs, ids):
+            rows.append({**row, "id": doc_id, "expires": held[4]})
+        if rows:
+            _insert(conn, document, rows)
+        if self.changed:
+            _set_expires(conn, [(doc_id, held[4]) for doc_id, held in sorted(self.changed.items())])
+        if self.ends:
+            _insert(conn, document_end, [{**e, "document_id": real.get(e["document_id"], e["document_id"]),
+                                          "replaced_by": real.get(e["replaced_by"], e["replaced_by"])} for e in self.ends])
+        if self.apps:
+            a = certificate_application
+            conn.execute(update(a).where(a.c.id == bindparam("app")).values(decision=bindparam("decision"), decided=bindparam("on"),
+                                                                            decided_run=bindparam("run")),
+                         [{"app": k, "decision": v[0], "on": v[1], "run": v[2]} for k, v in sorted(self.apps.items())])
+
+
+def _set_expires(conn: Connection, values: list[tuple[int, dt.date | None]]) -> None:
+    """The new ends of documents the seed loaded (R-I7): one statement on PostgreSQL."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("CREATE TEMP TABLE replay_expires (id bigint, expires date) ON COMMIT DROP")
+        with conn.connection.driver_connection.cursor() as cur, cur.copy("COPY replay_expires (id, expires) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        conn.exec_driver_sql("UPDATE document d SET expires = r.expires FROM replay_expires r WHERE d.id = r.id")
+        return
+    conn.execute(update(document).where(document.c.id == bindparam("doc")).values(expires=bindparam("until")),
+                 [{"doc": k, "until": v} for k, v in values])
+
+
+def replay_part(conn: Connection, ids: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine, settings: dict) -> dict:
+    """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies."""
+    parts = [read_facts(conn, ids[n:n + READ]) for n in range(0, len(ids), READ)]
+    facts = Facts([r for p in parts for r in p.rows], set().union(*(p.dv for p in parts)), {}, {}, {}, {})
+    for p in parts:
+        for name in ("cards", "docs", "events", "applications"):
+            getattr(facts, name).update(getattr(p, name))
+    part = _Part(facts, days, decider, settings, run_ids)
+    part.run()
+    part.write(conn)
+    return {"tallies": [(t.to_json(), t.warnings) for t in part.tallies], "decided": part.decided}
+
+
+_WORKER: dict = {}
+
+
+def _worker_start(url: str, days: list[dt.date], run_ids: list[int]) -> None:
+    engine = db.make_engine(url, pool_size=1, max_overflow=0)
+    with engine.connect() as conn:
+        settings = read_settings(conn, None)
+    _WORKER.update(engine=engine, days=days, run_ids=run_ids, decider=IssuanceEngine(load_policy()), settings=settings)
+
+
+def _worker_part(ids: list[int]) -> dict:
+    w = _WORKER
+    with w["engine"].begin() as conn:
+        return replay_part(conn, ids, w["days"], w["run_ids"], w["decider"], w["settings"])
+
+
+def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_START, workers: int | None = None, part: int = PART,
+                   progress: bool = False) -> list[RunResult]:
+    """Record the history of every insurer's runs through `today` on a registry that has none
+    (after a seed's load): one run per run day (history.run_days), done."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    days = run_days(today, start)
+    if not days:
+        return []
+    with engine.connect() as conn:
+        if conn.execute(select(issuance_run.c.id).limit(1)).first() is not None:
+            raise RuntimeError("the registry already holds issuance runs: the history is replayed on a fresh seed only")
+        ids = [r[0] for r in conn.execute(select(qualification.c.id).order_by(qualification.c.id))]
+    run_ids = _open_runs(engine, days)
+    parts = [ids[n:n + part] for n in range(0, len(ids), part)]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(parts)))
+    done: list[dict] = []
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), disable=not progress) as bar:
+            task = bar.add_task("issuance history since 2024-12", total=len(ids))
+            if workers > 1 and engine.dialect.name == "postgresql":
+                done = _in_processes(engine, parts, days, run_ids, workers, lambda n: bar.advance(task, n))
+            else:
+                decider = IssuanceEngine(load_policy())
+                with engine.connect() as conn:
+                    settings = read_settings(conn, None)
+                for chunk in parts:
+                    with db.write_transaction(engine) as conn:
+                        done.append(replay_part(conn, chunk, days, run_ids, decider, settings))
+                    bar.advance(task, len(chunk))
+        _close_runs(engine, run_ids, done)
+    except BaseException as exc:
+        with db.write_transaction(engine) as conn:
+            conn.execute(update(issuance_run).where(issuance_run.c.id.in_(run_ids)).values(error=f"{WRITING}: {type(exc).__name__}: {exc}"[:2000]))
+        raise
+    with engine.connect() as conn:
+        return [read_run(conn, run_id) for run_id in run_ids]
+
+
+def _in_processes(engine: Engine, parts: list[list[int]], days: list[dt.date], run_ids: list[int], workers: int, advance) -> list[dict]:  # noqa: ANN001
+    """The parts in `workers` spawned processes; their results in the parts' order."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(url, days, run_ids)) as pool:
+        futures = [pool.submit(_worker_part, chunk) for chunk in parts]
+        out = []
+        for chunk, future in zip(parts, futures):
+            out.append(future.result())
+            advance(len(chunk))
+    return out
+
+
+def _open_runs(engine: Engine, days: list[dt.date]) -> list[int]:
+    """One run per day, in order, 'failed' (with WRITING) until the history is written."""
+    now = config.now()
+    with db.write_transaction(engine) as conn:
+        return [conn.execute(insert(issuance_run).values(
+            scope=ALL, run_date=day, status="failed", origin="seed", owner=_owner(), started_at=now, heartbeat_at=now, summary="{}",
+            warnings="[]", error=WRITING,
+        ).returning(issuance_run.c.id)).scalar_one() for day in days]
+
+
+def _close_runs(engine: Engine, run_ids: list[int], done: list[dict]) -> None:
+    """Each run's summary: the parts' tallies of its day, in the parts' order (qualification order)."""
+    now = config.now()
+    with db.write_transaction(engine) as conn:
+        for i, run_id in enumerate(run_ids):
+            total = Tally()
+            for part in done:
+                summary, warnings = part["tallies"][i]
+                total.add(Tally.from_json(summary, warnings))
+            conn.execute(update(issuance_run).where(issuance_run.c.id == run_id).values(
+                status="done", finished_at=now, heartbeat_at=now, error=None, candidates=sum(p["decided"][i] for p in done),
+                summary=json.dumps(total.to_json(), ensure_ascii=False), warnings=json.dumps(total.warnings, ensure_ascii=False)))
+
+
+__all__ = ["replay_history", "replay_part"]
