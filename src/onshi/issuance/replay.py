@@ -39,7 +39,7 @@ import datetime as dt
 import json
 import os
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
@@ -59,7 +59,7 @@ from .settings import read_settings
 from .store import Facts, Loaded, Tally, _insert, _new_ids, plan, read_facts
 
 ONE_DAY = dt.timedelta(days=1)
-PART = 50_000  # qualifications replayed (held in memory) at a time by one process
+PART = 20_000  # qualifications replayed (held in memory) at a time by one process
 READ = 5000  # qualifications a read asks for (SQLite's limit of parameters)
 WRITING = "the seed's history is being written (issuance/replay.py)"
 
@@ -79,56 +79,56 @@ def _kouki_age_day(birth: dt.date, rules: IssuanceRules) -> dt.date | None:
     return dt.date(birth.year + age + ((month, day) < (birth.month, birth.day)), month, day)
 
 
-def _moving(row: tuple, facts: Facts, rules: IssuanceRules, kouki: bool) -> list[dt.date]:
-    """The dates of a member's comparisons that the policy in force (`rules`) sets."""
+def _moving(row: tuple, facts: Facts, rules: IssuanceRules, kouki: bool, documents: bool) -> list[dt.date]:
+    """The dates of a member's comparisons that the policy in force (`rules`) sets: from its
+    documents (`documents`), or from the rest of its facts."""
     qid, person_id, _, _, end, _, _, birth, _, _ = row
     g, lead, renew = rules.grace_months, rules.grace_lead_months, rules.renewal_lead_months
     out = []
-    for c in facts.cards.get(person_id, ()):
+    if documents:
+        for d in facts.docs.get(qid, ()):
+            if d[4] is not None:
+                out.append(_month_start(d[4], renew))
+        return out
+    for c in facts.cards.get(person_id, ()):  # usable (R-B2) and R-I3d
         for expiry in (c[1], c[2]):
             grace = grace_period_end(expiry, g)
             out += [grace + ONE_DAY, _month_start(grace, lead)]
-        works = max(c[0], c[3]) if c[3] is not None else c[0]  # R-I7d: a held certificate may end then
-        out.append(_month_start(works, renew))
-    for d in facts.docs.get(qid, ()):
-        if d[4] is not None:
-            out.append(_month_start(d[4], renew))
-    if end is not None:
-        out.append(_month_start(end, renew))
-    for kind, date, _ in facts.events.get(qid, ()):
-        if kind == "acquisition":
-            out.append(_month_start(date - ONE_DAY, rules.kouki_lead_months))
+    # (the day a card works again, R-I7d, counts only with an application: decided on every run day)
     if kouki:
+        for kind, date, _ in facts.events.get(qid, ()):  # R-I6b: the month before the 75th birthday's month
+            if kind == "acquisition" and date == kouki_start(birth):
+                out.append(_month_start(date - ONE_DAY, rules.kouki_lead_months))
         aged = _kouki_age_day(birth, rules)
         if aged is not None:
             out.append(aged)
     return out
 
 
-def _dates(row: tuple, facts: Facts, regimes: list[IssuanceRules], kouki: bool, until: dt.date | None) -> list[dt.date]:
-    """Every date the decision of the member compares a run day with (module docstring)."""
+def _dates(row: tuple, facts: Facts, kouki: bool, documents: bool) -> list[dt.date]:
+    """Every date the decision of the member compares a run day with (module docstring): from
+    its documents (`documents`, which the runs change), or from the rest of its facts."""
     qid, person_id, _, start, end, _, _, birth, _, notified = row
-    out = [start, kouki_start(birth), elderly_start(birth)]
-    if end is not None:
-        out += [end + ONE_DAY, end]
-    if notified is not None:
-        out.append(notified)
-    if until is not None:
-        out.append(until + ONE_DAY)
-    for c in facts.cards.get(person_id, ()):
-        out += [x for x in (c[0], c[3], c[4], c[5], c[6]) if x is not None]
-    for d in facts.docs.get(qid, ()):
-        out += [d[2], d[2] + ONE_DAY]
-        if d[3] is not None:
-            out.append(d[3])
-        if d[4] is not None:
-            out += [d[4], d[4] + ONE_DAY]
-    for _, date, recorded in facts.events.get(qid, ()):
-        out += [date, recorded]
-    for app in facts.applications.get(qid, ()):
-        out.append(app[1])
-    for rules in regimes:
-        out += _moving(row, facts, rules, kouki)
+    out = []
+    if documents:
+        for d in facts.docs.get(qid, ()):
+            out += [d[2], d[2] + ONE_DAY]
+            if d[3] is not None:
+                out.append(d[3])
+            if d[4] is not None:
+                out.append(d[4] + ONE_DAY)
+    else:
+        out += [start, kouki_start(birth), elderly_start(birth)]
+        if end is not None:
+            out.append(end + ONE_DAY)
+        if notified is not None:
+            out.append(notified)
+        for c in facts.cards.get(person_id, ()):
+            out += [x for x in (c[0], c[3], c[4], c[5], c[6]) if x is not None]
+        for _, date, recorded in facts.events.get(qid, ()):
+            out += [date, recorded]
+        for app in facts.applications.get(qid, ()):
+            out.append(app[1])
     return out
 
 
@@ -139,8 +139,9 @@ class _Part:
         self.facts, self.days, self.decider, self.settings, self.run_ids = facts, days, decider, settings, run_ids
         self.insurers = {n: s.insurer for n, s in settings.items()}
         self.rules = [decider.rules(d) for d in days]
-        self.regimes = list({self._key(r): r for r in self.rules}.values())
-        self.changes = [i for i in range(1, len(days)) if self._key(self.rules[i]) != self._key(self.rules[i - 1])]
+        self.keys = [self._key(r) for r in self.rules]
+        self.regimes = {key: r for key, r in zip(self.keys, self.rules)}
+        self.changes = [i for i in range(1, len(days)) if self.keys[i] != self.keys[i - 1]]
         self.until = {n: {decider.options(ins, d).certificate_until for d in days} - {None} for n, ins in self.insurers.items()}
         self.new_docs: list[tuple[dict, list]] = []  # (row, its held-document list: the expires as it ends)
         self.ends: list[dict] = []
@@ -149,38 +150,56 @@ class _Part:
         self.tallies = [Tally() for _ in days]
         self.decided = [0] * len(days)
         self._next_id = 0
+        self.fixed: dict[int, list[int]] = {}  # row → its run days from the facts the runs do not change
+        self.held: dict[int, list[int]] = {}  # row → its run days from its documents (again when they change)
 
     @staticmethod
     def _key(rules: IssuanceRules) -> tuple:
         return (rules.grace_months, rules.grace_lead_months, rules.kouki_automatic_age, rules.kouki_age_on, rules.kouki_granted,
                 rules.renewal_lead_months, rules.kouki_lead_months, rules.max_years, rules.notice_annual_end, repr(sorted(rules.defaults.items())))
 
-    def _wake(self, k: int, i: int) -> int | None:
-        """The next run day (index) after day `i` to decide the member of row `k` on."""
+    def _days(self, k: int, documents: bool) -> list[int]:
+        """The run days (indices, sorted) on which the member of row `k` is to be decided again,
+        for the dates of its documents (`documents`) or of the rest of its facts."""
         f, days = self.facts, self.days
         row = f.rows[k]
-        qid = row[0]
         kouki = self.insurers[row[2]].kind == "kouki"
-        apps = f.applications.get(qid)
+        first = days[0]
+        dates = [x for x in _dates(row, f, kouki, documents) if x > first]
+        if not documents:
+            dates += [until + ONE_DAY for until in self.until[row[2]] if until + ONE_DAY > first]
+        found = {bisect_left(days, x) for x in dates}
+        for key, rules in self.regimes.items():  # a policy's dates count on the run days it is in force
+            found.update(j for j in (bisect_left(days, x) for x in _moving(row, f, rules, kouki, documents) if x > first)
+                         if j < len(days) and self.keys[j] == key)
+        for c in self.changes:  # a policy change moving one of the member's dates across its day
+            before, after = self.rules[c - 1], self.rules[c]
+            old, new = _moving(row, f, before, kouki, documents), _moving(row, f, after, kouki, documents)
+            day = days[c]
+            if len(old) != len(new) or any(min(a, b) <= day < max(a, b) for a, b in zip(old, new)) or \
+                    (not documents and kouki and (before.kouki_automatic_age, before.kouki_age_on, before.kouki_granted)
+                     != (after.kouki_automatic_age, after.kouki_age_on, after.kouki_granted)):
+                found.add(c)
+        found.discard(len(days))
+        return sorted(found)
+
+    def _wake(self, k: int, i: int, acted: bool) -> int | None:
+        """The next run day (index) after day `i` to decide the member of row `k` on."""
+        f, days = self.facts, self.days
+        apps = f.applications.get(f.rows[k][0])
         if apps and i + 1 < len(days) and min(a[1] for a in apps) <= days[i + 1]:
             return i + 1  # R-I3f: an application is looked at on every run day (candidates.py)
-        today = days[i]
-        later = [x for x in _dates(row, f, self.regimes, kouki, None) if x > today]
-        for until in self.until[row[2]]:
-            if until + ONE_DAY > today:
-                later.append(until + ONE_DAY)
-        best = bisect_left(days, min(later)) if later else len(days)
-        for c in self.changes:  # a policy change moving one of the member's dates across its day
-            if i < c < best:
-                before, after = self.rules[c - 1], self.rules[c]
-                old, new = _moving(row, f, before, kouki), _moving(row, f, after, kouki)
-                day = days[c]
-                if len(old) != len(new) or any(min(a, b) <= day < max(a, b) for a, b in zip(old, new)) or \
-                        (kouki and (before.kouki_automatic_age, before.kouki_age_on, before.kouki_granted)
-                         != (after.kouki_automatic_age, after.kouki_age_on, after.kouki_granted)):
-                    best = c
-                    break
-        return best if best < len(days) else None
+        fixed = self.fixed.get(k)
+        if fixed is None:
+            fixed = self.fixed[k] = self._days(k, False)
+        if acted or k not in self.held:
+            self.held[k] = self._days(k, True)
+        best = None
+        for found in (fixed, self.held[k]):
+            j = bisect_right(found, i)
+            if j < len(found) and (best is None or found[j] < best):
+                best = found[j]
+        return best
 
     def run(self) -> None:
         f, days = self.facts, self.days
@@ -223,8 +242,9 @@ class _Part:
             for d in todo.decided:
                 app_of[d["app"]][3] = d["decision"]
                 self.apps[d["app"]] = (d["decision"], day, self.run_ids[i])
+            acted = {int(d.member_id) for d in decisions if d.changes_anything}
             for k in woken:
-                nxt = self._wake(k, i)
+                nxt = self._wake(k, i, f.rows[k][0] in acted)
                 if nxt is not None:
                     buckets[nxt].append(k)
 
