@@ -41,11 +41,12 @@ import os
 import time
 from bisect import bisect_left, bisect_right
 from dataclasses import replace
+from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from .. import config
-from ..domain.card import grace_period_end
+from ..domain.card import grace_period_end as _grace_end
 from ..domain.copay import elderly_start, kouki_start
 from ..domain.dates import add_months
 from ..policy import load_policy
@@ -59,11 +60,13 @@ from .settings import read_settings
 from .store import Facts, Loaded, Tally, _insert, _new_ids, plan, read_facts
 
 ONE_DAY = dt.timedelta(days=1)
+grace_period_end = lru_cache(maxsize=1 << 16)(_grace_end)
 PART = 20_000  # qualifications replayed (held in memory) at a time by one process
 READ = 5000  # qualifications a read asks for (SQLite's limit of parameters)
 WRITING = "the seed's history is being written (issuance/replay.py)"
 
 
+@lru_cache(maxsize=1 << 16)
 def _month_start(day: dt.date, months_before: int) -> dt.date:
     return add_months(day.replace(day=1), -months_before) if months_before else day.replace(day=1)
 
@@ -90,10 +93,15 @@ def _moving(row: tuple, facts: Facts, rules: IssuanceRules, kouki: bool, documen
             if d[4] is not None:
                 out.append(_month_start(d[4], renew))
         return out
-    for c in facts.cards.get(person_id, ()):  # usable (R-B2) and R-I3d
+    # a usable card (R-B2) counts for a registration notice (R-I5) and with an application (R-I7d,
+    # decided on every run day); R-I3d for every member
+    usable = any(e[0] == "registration_done" for e in facts.events.get(qid, ()))
+    for c in facts.cards.get(person_id, ()):
         for expiry in (c[1], c[2]):
             grace = grace_period_end(expiry, g)
-            out += [grace + ONE_DAY, _month_start(grace, lead)]
+            out.append(_month_start(grace, lead))
+            if usable:
+                out.append(grace + ONE_DAY)
     # (the day a card works again, R-I7d, counts only with an application: decided on every run day)
     if kouki:
         for kind, date, _ in facts.events.get(qid, ()):  # R-I6b: the month before the 75th birthday's month
@@ -169,12 +177,12 @@ class _Part:
         if not documents:
             dates += [until + ONE_DAY for until in self.until[row[2]] if until + ONE_DAY > first]
         found = {bisect_left(days, x) for x in dates}
-        for key, rules in self.regimes.items():  # a policy's dates count on the run days it is in force
-            found.update(j for j in (bisect_left(days, x) for x in _moving(row, f, rules, kouki, documents) if x > first)
-                         if j < len(days) and self.keys[j] == key)
+        moving = {key: _moving(row, f, rules, kouki, documents) for key, rules in self.regimes.items()}
+        for key, values in moving.items():  # a policy's dates count on the run days it is in force
+            found.update(j for j in (bisect_left(days, x) for x in values if x > first) if j < len(days) and self.keys[j] == key)
         for c in self.changes:  # a policy change moving one of the member's dates across its day
             before, after = self.rules[c - 1], self.rules[c]
-            old, new = _moving(row, f, before, kouki, documents), _moving(row, f, after, kouki, documents)
+            old, new = moving[self.keys[c - 1]], moving[self.keys[c]]
             day = days[c]
             if len(old) != len(new) or any(min(a, b) <= day < max(a, b) for a, b in zip(old, new)) or \
                     (not documents and kouki and (before.kouki_automatic_age, before.kouki_age_on, before.kouki_granted)
