@@ -55,7 +55,8 @@ from ..registry.schema import certificate_application, document, document_end, i
 from .engine import IssuanceEngine
 from .history import HISTORY_START, run_days
 from .rules import IssuanceRules
-from .run import ALL, RunResult, _owner, read_run
+from .candidates import candidate_ids
+from .run import ALL, RunResult, _owner, read_run, selection_for
 from .settings import read_settings
 from .store import Facts, Loaded, Tally, _insert, _new_ids, plan, read_facts
 
@@ -143,8 +144,8 @@ def _dates(row: tuple, facts: Facts, kouki: bool, documents: bool) -> list[dt.da
 class _Part:
     """One part of the registry replayed over the run days."""
 
-    def __init__(self, facts: Facts, days: list[dt.date], decider: IssuanceEngine, settings: dict, run_ids: list[int]):
-        self.facts, self.days, self.decider, self.settings, self.run_ids = facts, days, decider, settings, run_ids
+    def __init__(self, facts: Facts, days: list[dt.date], decider: IssuanceEngine, settings: dict, run_ids: list[int], first: set[int]):
+        self.facts, self.days, self.decider, self.settings, self.run_ids, self.first = facts, days, decider, settings, run_ids, first
         self.insurers = {n: s.insurer for n, s in settings.items()}
         self.rules = [decider.rules(d) for d in days]
         self.keys = [self._key(r) for r in self.rules]
@@ -214,10 +215,15 @@ class _Part:
         doc_of: dict[str, list] = {str(d[0]): d for docs in f.docs.values() for d in docs}
         app_of = {a[0]: a for apps in f.applications.values() for a in apps}
         buckets: list[list[int]] = [[] for _ in days]
-        for k, row in enumerate(f.rows):  # the first day: everyone the insurers know (a first run looks at everyone)
+        for k, row in enumerate(f.rows):  # the first day: the first run's SQL selection (candidates.py, among everyone)
             notified = row[9]
-            at = 0 if notified is None or notified <= days[0] else bisect_left(days, notified)
-            if at < len(days):
+            if row[0] in self.first:
+                at = 0
+            elif notified is not None and notified > days[0]:
+                at = bisect_left(days, notified)
+            else:  # a member the first run leaves alone: from the next date its decision depends on
+                at = self._wake(k, 0, False)
+            if at is not None and at < len(days):
                 buckets[at].append(k)
         for i, day in enumerate(days):
             woken = sorted(set(buckets[i]))
@@ -290,14 +296,16 @@ def _set_expires(conn: Connection, values: list[tuple[int, dt.date | None]]) -> 
                  [{"doc": k, "until": v} for k, v in values])
 
 
-def replay_part(conn: Connection, ids: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine, settings: dict) -> dict:
-    """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies."""
+def replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
+                settings: dict) -> dict:
+    """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies.
+    `first`: those of them the first run day's SQL selects."""
     parts = [read_facts(conn, ids[n:n + READ]) for n in range(0, len(ids), READ)]
     facts = Facts([r for p in parts for r in p.rows], set().union(*(p.dv for p in parts)), {}, {}, {}, {})
     for p in parts:
         for name in ("cards", "docs", "events", "applications"):
             getattr(facts, name).update(getattr(p, name))
-    part = _Part(facts, days, decider, settings, run_ids)
+    part = _Part(facts, days, decider, settings, run_ids, set(first))
     part.run()
     part.write(conn)
     return {"tallies": [(t.to_json(), t.warnings) for t in part.tallies], "decided": part.decided}
@@ -313,10 +321,10 @@ def _worker_start(url: str, days: list[dt.date], run_ids: list[int]) -> None:
     _WORKER.update(engine=engine, days=days, run_ids=run_ids, decider=IssuanceEngine(load_policy()), settings=settings)
 
 
-def _worker_part(ids: list[int]) -> dict:
+def _worker_part(ids: list[int], first: list[int]) -> dict:
     w = _WORKER
     with w["engine"].begin() as conn:
-        return replay_part(conn, ids, w["days"], w["run_ids"], w["decider"], w["settings"])
+        return replay_part(conn, ids, first, w["days"], w["run_ids"], w["decider"], w["settings"])
 
 
 def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_START, workers: int | None = None, part: int = PART,
@@ -333,8 +341,11 @@ def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_S
         if conn.execute(select(issuance_run.c.id).limit(1)).first() is not None:
             raise RuntimeError("the registry already holds issuance runs: the history is replayed on a fresh seed only")
         ids = [r[0] for r in conn.execute(select(qualification.c.id).order_by(qualification.c.id))]
+        # the first run looks among everyone: its SQL selection (a superset of the members it acts on) rather than deciding all
+        first = set(candidate_ids(conn, selection_for(conn, IssuanceEngine(load_policy()), days[0], ALL)[1]))
     run_ids = _open_runs(engine, days)
     parts = [ids[n:n + part] for n in range(0, len(ids), part)]
+    firsts = [[i for i in chunk if i in first] for chunk in parts]
     workers = max(1, min(workers or os.cpu_count() or 1, len(parts)))
     done: list[dict] = []
     try:
@@ -342,14 +353,14 @@ def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_S
                       console=Console(stderr=True), disable=not progress) as bar:
             task = bar.add_task("issuance history since 2024-12", total=len(ids))
             if workers > 1 and engine.dialect.name == "postgresql":
-                done = _in_processes(engine, parts, days, run_ids, workers, lambda n: bar.advance(task, n))
+                done = _in_processes(engine, parts, firsts, days, run_ids, workers, lambda n: bar.advance(task, n))
             else:
                 decider = IssuanceEngine(load_policy())
                 with engine.connect() as conn:
                     settings = read_settings(conn, None)
-                for chunk in parts:
+                for chunk, chosen in zip(parts, firsts):
                     with db.write_transaction(engine) as conn:
-                        done.append(replay_part(conn, chunk, days, run_ids, decider, settings))
+                        done.append(replay_part(conn, chunk, chosen, days, run_ids, decider, settings))
                     bar.advance(task, len(chunk))
         _close_runs(engine, run_ids, done)
     except BaseException as exc:
@@ -360,14 +371,15 @@ def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_S
         return [read_run(conn, run_id) for run_id in run_ids]
 
 
-def _in_processes(engine: Engine, parts: list[list[int]], days: list[dt.date], run_ids: list[int], workers: int, advance) -> list[dict]:  # noqa: ANN001
+def _in_processes(engine: Engine, parts: list[list[int]], firsts: list[list[int]], days: list[dt.date], run_ids: list[int], workers: int,
+                  advance) -> list[dict]:  # noqa: ANN001
     """The parts in `workers` spawned processes; their results in the parts' order."""
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start, initargs=(url, days, run_ids)) as pool:
-        futures = [pool.submit(_worker_part, chunk) for chunk in parts]
+        futures = [pool.submit(_worker_part, chunk, chosen) for chunk, chosen in zip(parts, firsts)]
         out = []
         for chunk, future in zip(parts, futures):
             out.append(future.result())
