@@ -19,8 +19,11 @@ A member (qualification) the insurer knows on D (notified by then) is a candidat
   last one: a certificate that ended, a card that changed (issued, registered, replaced,
   returned, cancelled, or past the line of R-I3d), the 後期 age reached, an insurer that began
   sending to all, a member who joined; a DV flag set is an event, applicants are candidates;
-- **again**: a certificate or お知らせ sent by the last run (a renewal from the end of an お知らせ
-  may leave the days before it without the certificate the member stands in need of).
+- **again**: a certificate or お知らせ issued since the last run (a renewal from the end of an
+  お知らせ may leave the days before it without the certificate the member stands in need of),
+  or one that ended since (a certificate's renewal waits for the お知らせ beside it to end);
+- on the day a new grace of R-B2 comes into force every waiting registration notice (a card
+  past its old grace may be usable again).
 
 A last day whose loss is recorded after D is not known on D (the engine sees the
 qualification open, store.load_members): renewal, registration and standing see it so too.
@@ -143,8 +146,8 @@ def candidate_parts(sel: Selection) -> dict:
     sent = exists().where(d.c.qualification_id == e.c.qualification_id, d.c.kind == "registration_notice", d.c.issued >= e.c.date)
     registration = (select(e.c.qualification_id).select_from(e.join(q, q.c.id == e.c.qualification_id))
                     .where(mine(e.c.insurer_number), e.c.kind == "registration_done", e.c.recorded <= day, or_(q.c.end.is_(None), q.c.end >= day, unknown_end), ~sent))
-    if last is not None:
-        registration = registration.where(card_changed)
+    if last is not None and sel.last_rules is not None and sel.last_rules.grace_months == rules.grace_months:
+        registration = registration.where(card_changed)  # (a new grace, R-B2, may make any waiting member's card usable)
 
     # renewal: the current document ends in the window (R-I6a 3), or a certificate still valid ends
     # there behind a later お知らせ (3b; once it has ended, `standing` finds the member); the member
@@ -206,9 +209,12 @@ def candidate_parts(sel: Selection) -> dict:
                     .where(mine(q.c.insurer_number), known, covered, ~holds))
 
     parts = {"events": events, "registration": registration, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
-    if last is not None:  # sent a certificate or お知らせ by the last run: decided again (what it was sent may leave a gap, R-I6a 4)
+    if last is not None:
+        # a document issued since the last run (by it, or loaded on its day), or one that ended since: decided
+        # again (what was sent may leave a gap, R-I6a 4; a certificate's renewal waits for the お知らせ beside it to end)
         parts["again"] = (select(q.c.id).select_from(q.join(d, d.c.qualification_id == q.c.id))
-                          .where(mine(q.c.insurer_number), d.c.kind.in_(RENEWABLE_KINDS), d.c.issued >= last, d.c.issued < day, d.c.run_id.is_not(None)))
+                          .where(mine(q.c.insurer_number), d.c.kind.in_(RENEWABLE_KINDS),
+                                 or_(and_(d.c.issued >= last, d.c.issued < day), and_(d.c.expires >= last - ONE_DAY, d.c.expires < day))))
     return parts
 
 
