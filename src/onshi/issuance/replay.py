@@ -1,6 +1,6 @@
 """The seed's issuance history in one pass (issue 14): what `history.run_history` records by
-playing `run_issuance` on each of the ~50 run days since 2024-12-02, for ten million people
-in minutes instead of an hour.
+playing `run_issuance` on each of the ~50 run days since 2024-12-02, in one pass, in
+parallel, about twice as fast as playing it (README "Capacity").
 
     results = replay_history(engine, today, workers=2)
 
@@ -14,7 +14,8 @@ decisions into the same rows `store.record` writes. What changes is the bookkeep
   person's cards and DV flag), so the registry is replayed in parts of qualifications, in
   `workers` processes on PostgreSQL, each part writing its rows in one transaction;
 - a member is decided on a run day only when something it is decided on may have changed
-  since its last decision: every member on the first day, then on the first run day on or
+  since its last decision: on the first day those the first run's SQL selects (candidates.py,
+  among everyone: the played run decides the same), then on the first run day on or
   after each date its decision compares the run day with (`_dates`: its qualification's
   start, end and notification, the loss's recording, each card's issue, registration,
   cancellation, return, replacement and the ends of its grace (R-B2, R-I3d) under each
@@ -28,9 +29,11 @@ decisions into the same rows `store.record` writes. What changes is the bookkeep
   everyone), and so are these, only chosen in memory.
 
 The documents, their ends and the application decisions are those of the played history
-(tests/test_seed_history.py compares them on both databases), and so are the runs' summaries
-except `members` and `candidates`: the members decided, here those woken. Document ids are
-taken from the same sequence but part by part, so they are not in the played order.
+(tests/test_seed_history.py compares them on both databases; the replay of 100,000 people
+found three kinds of members the SQL missed, now selected: candidates.py "again"), and so are
+the runs' summaries except `members` and `candidates` (the members decided, here those woken)
+and the warnings (kept here for the members acted on). Document ids are taken from the same
+sequence but part by part, so they are not in the played order.
 """
 
 from __future__ import annotations
