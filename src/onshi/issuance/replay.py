@@ -190,7 +190,9 @@ class _Part:
             day = days[c]
             if len(old) != len(new) or any(min(a, b) <= day < max(a, b) for a, b in zip(old, new)) or \
                     (not documents and kouki and (before.kouki_automatic_age, before.kouki_age_on, before.kouki_granted)
-                     != (after.kouki_automatic_age, after.kouki_age_on, after.kouki_granted)):
+                     != (after.kouki_automatic_age, after.kouki_age_on, after.kouki_granted)) or \
+                    (not documents and (before.defaults, before.max_years, before.notice_annual_end)
+                     != (after.defaults, after.max_years, after.notice_annual_end)):  # (none so far: everyone, to be sure)
                 found.add(c)
         found.discard(len(days))
         return sorted(found)
