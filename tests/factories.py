@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, text
 
 from onshi.domain.numbers import my_number_check_digit
 from onshi.registry import schema
@@ -133,3 +133,25 @@ def analyst_key(engine: Engine) -> str:
     with engine.begin() as conn:
         conn.execute(insert(schema.api_key).values(key_hash=api_key_hash(k), role="analyst", subject="all", label="分析者"))
     return k
+
+
+# ---------------------------------------------------------------- what issuance runs recorded
+
+
+def plain(rows) -> list:  # noqa: ANN001
+    """Rows as comparable tuples on every backend (SQLite hands back dates as text)."""
+    return sorted(tuple(None if v is None else str(v) if isinstance(v, dt.date) else v for v in row) for row in rows)
+
+
+def issuance_outcome(engine) -> dict:  # noqa: ANN001
+    """What the runs recorded, keyed by what is not an id (the two registries number alike only by chance)."""
+    with engine.connect() as conn:
+        docs = {r.id: f"{r.qualification_id} {r.kind} {r.issued}" for r in conn.execute(text("SELECT id, qualification_id, kind, issued FROM document"))}
+        sent = sorted(tuple(r) for r in conn.execute(text(
+            "SELECT qualification_id, kind, form, issued, valid_from, expires, rules FROM document WHERE run_id IS NOT NULL")))
+        ended = sorted((docs[r.document_id], r.run_date, r.previous_expires, r.valid_until, r.rules, docs.get(r.replaced_by)) for r in conn.execute(text(
+            "SELECT e.document_id, r.run_date, e.previous_expires, e.valid_until, e.rules, e.replaced_by FROM document_end e "
+            "JOIN issuance_run r ON r.id = e.run_id")))
+        expires = sorted((docs[r.id], r.expires) for r in conn.execute(text("SELECT id, expires FROM document")))
+        apps = sorted(tuple(r) for r in conn.execute(text("SELECT qualification_id, date, reason, decision, decided FROM certificate_application")))
+    return {"sent": plain(sent), "ended": plain(ended), "expires": plain(expires), "applications": plain(apps)}

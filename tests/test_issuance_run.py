@@ -24,6 +24,8 @@ from onshi.issuance.settings import write_settings
 from onshi.registry import db, schema
 
 from factories import FACILITY, KOUKI_TOKYO, KUMIAI, KYOKAI_TOKYO, key
+from factories import issuance_outcome as _outcome
+from factories import plain as _plain
 
 D = dt.date.fromisoformat
 CARD = {"issued": "2024-03-01", "registered_on": "2024-04-01"}  # 電子証明書 to the 5th birthday after: usable through 2026
@@ -204,25 +206,6 @@ def _seeded_copy(tmp_path: Path, people: int, today: str) -> tuple[Path, Path]:
     b = tmp_path / "b.sqlite3"
     shutil.copy(a, b)
     return a, b
-
-
-def _plain(rows) -> list:  # noqa: ANN001
-    """Rows as comparable tuples on every backend (SQLite hands back dates as text)."""
-    return sorted(tuple(None if v is None else str(v) if isinstance(v, dt.date) else v for v in row) for row in rows)
-
-
-def _outcome(engine) -> dict:  # noqa: ANN001
-    """What the runs recorded, keyed by what is not an id (the two registries number alike only by chance)."""
-    with engine.connect() as conn:
-        docs = {r.id: f"{r.qualification_id} {r.kind} {r.issued}" for r in conn.execute(text("SELECT id, qualification_id, kind, issued FROM document"))}
-        sent = sorted(tuple(r) for r in conn.execute(text(
-            "SELECT qualification_id, kind, form, issued, valid_from, expires, rules FROM document WHERE run_id IS NOT NULL")))
-        ended = sorted((docs[r.document_id], r.run_date, r.previous_expires, r.valid_until, r.rules, docs.get(r.replaced_by)) for r in conn.execute(text(
-            "SELECT e.document_id, r.run_date, e.previous_expires, e.valid_until, e.rules, e.replaced_by FROM document_end e "
-            "JOIN issuance_run r ON r.id = e.run_id")))
-        expires = sorted((docs[r.id], r.expires) for r in conn.execute(text("SELECT id, expires FROM document")))
-        apps = sorted(tuple(r) for r in conn.execute(text("SELECT qualification_id, date, reason, decision, decided FROM certificate_application")))
-    return {"sent": _plain(sent), "ended": _plain(ended), "expires": _plain(expires), "applications": _plain(apps)}
 
 
 def _operations_between_runs(engine, day: dt.date) -> None:  # noqa: ANN001

@@ -61,7 +61,8 @@ def run(url: str, *, people: int, seed: int, today: dt.date, workers: int | None
     report = {
         "people": people, "seed": seed, "today": today.isoformat(), "workers": workers or os.cpu_count(),
         "history": people <= HISTORY_AUTO if history is None else history,
-        "seed_seconds": summary.seconds, "rows": summary.rows, "rows_per_s": round(summary.rows / summary.seconds),
+        "seed_seconds": summary.seconds, "history_seconds": summary.history_seconds,
+        "load_seconds": round(summary.seconds - (summary.history_seconds or 0), 2), "rows": summary.rows, "rows_per_s": round(summary.rows / summary.seconds),
         "people_per_s": round(people / summary.seconds), "database_bytes": size,
         "bytes_per_million_people": round(size * 1_000_000 / people) if size else None,
     }
@@ -83,6 +84,8 @@ def print_report(report: dict) -> None:
     c.print(f"[bold]onshi seed[/bold] {report['people']:,} people (seed {report['seed']}, today {report['today']}, "
             f"{report['workers']} workers, history {report['history']}): {report['rows']:,} rows in {report['seed_seconds']:.1f} s — "
             f"[bold]{report['rows_per_s']:,} rows/s[/bold], {report['people_per_s']:,} people/s")
+    if report.get("history_seconds") is not None:
+        c.print(f"of which the load {report['load_seconds']:.1f} s, the issuance history since 2024-12 {report['history_seconds']:.1f} s")
     if report.get("database_bytes"):
         c.print(f"database size {report['database_bytes'] / 2**30:.2f} GiB — {report['bytes_per_million_people'] / 2**30:.2f} GiB per million people")
     init = report.get("pgbench_init")

@@ -135,7 +135,7 @@ def seed_cmd(
     sample: Annotated[int, typer.Option(help="also print K seeded people as JSON lines")] = 0,
     reset: Annotated[bool, typer.Option(help="drop and recreate the registry first")] = False,
     history: Annotated[bool | None, typer.Option(
-        "--history/--no-history", help="play the insurers' issuance runs since 2024-12 (default: up to 200,000 people)")] = None,
+        "--history/--no-history", help="write the insurers' issuance runs since 2024-12 (default: up to 1,000,000 people)")] = None,
     workers: Annotated[int | None, typer.Option(help="PostgreSQL: processes generating and COPYing chunks (default: one per core)")] = None,
     database: DatabaseOpt = None,
     today: TodayOpt = None,
@@ -159,7 +159,8 @@ def seed_cmd(
     err.print(
         f"{summary.people:,} people, {summary.qualifications:,} qualifications, {summary.cards:,} cards, "
         f"{summary.documents:,} documents, {summary.insurers:,} insurers, {summary.facilities:,} facilities "
-        f"in {summary.seconds:.1f} s ({summary.rows:,} rows)"
+        f"in {summary.seconds:.1f} s ({summary.rows:,} rows"
+        + (f"; the issuance history since 2024-12 {summary.history_seconds:.1f} s of it)" if summary.history_seconds is not None else ")")
     )
     for row in sample_people(engine, sample, seed=seed) if sample else []:
         print(json.dumps(row, ensure_ascii=False))
@@ -414,7 +415,7 @@ def bench_seed(
     people: Annotated[int, typer.Option("--people", "-n", help="people to seed (the database is reset first)")] = 1_000_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
     workers: Annotated[Optional[int], typer.Option(help="processes generating and COPYing (default: one per core)")] = None,
-    history: Annotated[Optional[bool], typer.Option("--history/--no-history", help="play the issuance history (default: up to 200,000 people)")] = None,
+    history: Annotated[Optional[bool], typer.Option("--history/--no-history", help="write the issuance history (default: up to 1,000,000 people)")] = None,
     pgbench_scale: Annotated[Optional[int], typer.Option(help="pgbench -i scale (default: the seed's rows / 100,000)")] = None,
     json_out: Annotated[Optional[str], typer.Option("--json", help="also write the figures to this file")] = None,
     database: DatabaseOpt = None,

@@ -18,7 +18,15 @@ A member (qualification) the insurer knows on D (notified by then) is a candidat
   that sends a certificate to all (R-I3h). On later runs only what can have changed since the
   last one: a certificate that ended, a card that changed (issued, registered, replaced,
   returned, cancelled, or past the line of R-I3d), the 後期 age reached, an insurer that began
-  sending to all, a member who joined; a DV flag set is an event, applicants are candidates.
+  sending to all, a member who joined; a DV flag set is an event, applicants are candidates;
+- **again**: a certificate or お知らせ issued since the last run (a renewal from the end of an
+  お知らせ may leave the days before it without the certificate the member stands in need of),
+  or one that ended since (a certificate's renewal waits for the お知らせ beside it to end);
+- on the day a new grace of R-B2 comes into force every waiting registration notice (a card
+  past its old grace may be usable again).
+
+A last day whose loss is recorded after D is not known on D (the engine sees the
+qualification open, store.load_members): renewal, registration and standing see it so too.
 
 Since the last run, events and renewals are looked for by date too, so that a run decides
 the day's changes, not the registry (indexes on the dates: `ix_member_event_recorded`,
@@ -112,7 +120,11 @@ def candidate_parts(sel: Selection) -> dict:
         return and_(column >= last, column <= day)
 
     known = or_(q.c.notified.is_(None), q.c.notified <= day)
-    covered = and_(q.c.start <= day, or_(q.c.end.is_(None), q.c.end >= day))
+    # a last day whose loss is recorded after D is not known on D: the engine sees an open qualification (store.load_members)
+    loss = member_event.alias("loss")
+    unknown_end = and_(exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss"),
+                       ~exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss", loss.c.recorded <= day))
+    covered = and_(q.c.start <= day, or_(q.c.end.is_(None), q.c.end >= day, unknown_end))
     first_day = func.coalesce(d.c.valid_from, d.c.issued)
 
     # a card changed since the last run: issued, registered, replaced, returned, cancelled, or its
@@ -133,9 +145,9 @@ def candidate_parts(sel: Selection) -> dict:
     # R-I5: a registration notice not sent yet, once the member's card may work
     sent = exists().where(d.c.qualification_id == e.c.qualification_id, d.c.kind == "registration_notice", d.c.issued >= e.c.date)
     registration = (select(e.c.qualification_id).select_from(e.join(q, q.c.id == e.c.qualification_id))
-                    .where(mine(e.c.insurer_number), e.c.kind == "registration_done", e.c.recorded <= day, or_(q.c.end.is_(None), q.c.end >= day), ~sent))
-    if last is not None:
-        registration = registration.where(card_changed)
+                    .where(mine(e.c.insurer_number), e.c.kind == "registration_done", e.c.recorded <= day, or_(q.c.end.is_(None), q.c.end >= day, unknown_end), ~sent))
+    if last is not None and sel.last_rules is not None and sel.last_rules.grace_months == rules.grace_months:
+        registration = registration.where(card_changed)  # (a new grace, R-B2, may make any waiting member's card usable)
 
     # renewal: the current document ends in the window (R-I6a 3), or a certificate still valid ends
     # there behind a later お知らせ (3b; once it has ended, `standing` finds the member); the member
@@ -152,12 +164,9 @@ def candidate_parts(sel: Selection) -> dict:
                                                               or_(~later, and_(d.c.kind.in_(CERTIFICATE_KINDS), d.c.expires >= day, ~outlasted)))
               .subquery())
     renewal = (select(q.c.id).select_from(q.join(ending, ending.c.qualification_id == q.c.id))
-               .where(mine(q.c.insurer_number), known, or_(q.c.end.is_(None), q.c.end > ending.c.expires)))
+               .where(mine(q.c.insurer_number), known, or_(q.c.end.is_(None), q.c.end > ending.c.expires, unknown_end)))
 
     # R-I7c: documents running past a last day known on D (a loss recorded later is not known yet)
-    loss = member_event.alias("loss")
-    unknown_end = and_(exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss"),
-                       ~exists().where(loss.c.qualification_id == q.c.id, loss.c.kind == "loss", loss.c.recorded <= day))
     past_end = (
         select(q.c.id).where(mine(q.c.insurer_number), q.c.end.is_not(None), ~unknown_end, exists().where(
             d.c.qualification_id == q.c.id, d.c.kind.in_(RENEWABLE_KINDS), d.c.issued <= day, or_(d.c.expires.is_(None), d.c.expires > q.c.end)))
@@ -199,7 +208,14 @@ def candidate_parts(sel: Selection) -> dict:
         standing = (select(q.c.id).select_from(q.join(who, who.c.id == q.c.id))
                     .where(mine(q.c.insurer_number), known, covered, ~holds))
 
-    return {"events": events, "registration": registration, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
+    parts = {"events": events, "registration": registration, "renewal": renewal, "end": past_end, "application": applications, "standing": standing}
+    if last is not None:
+        # a document issued since the last run (by it, or loaded on its day), or one that ended since: decided
+        # again (what was sent may leave a gap, R-I6a 4; a certificate's renewal waits for the お知らせ beside it to end)
+        parts["again"] = (select(q.c.id).select_from(q.join(d, d.c.qualification_id == q.c.id))
+                          .where(mine(q.c.insurer_number), d.c.kind.in_(RENEWABLE_KINDS),
+                                 or_(and_(d.c.issued >= last, d.c.issued < day), and_(d.c.expires >= last - ONE_DAY, d.c.expires < day))))
+    return parts
 
 
 def _kouki_reached(before: dt.date | None, now: dt.date | None):  # noqa: ANN202

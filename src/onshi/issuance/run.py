@@ -170,6 +170,16 @@ def read_run(conn: Connection, run_id: int) -> RunResult | None:
                      error=row["error"], started_at=row["started_at"], finished_at=row["finished_at"])
 
 
+def selection_for(conn: Connection, engine_: IssuanceEngine, day: dt.date, scope: str) -> tuple[dict[str, Settings], Selection]:
+    """The scope's settings and what its run on `day` selects by (after its last finished run)."""
+    insurers = None if scope == ALL else [scope]
+    settings = read_settings(conn, insurers)
+    last = last_done(conn, scope)
+    to_all = tuple(n for n, s in settings.items() if engine_.options(s.insurer, day).certificate_to_all)
+    since = tuple(n for n in to_all if last is None or settings[n].updated is None or settings[n].updated >= last)
+    return settings, Selection(day, engine_.rules(day), insurers, last, engine_.rules(last) if last else None, to_all, since)
+
+
 def execute_run(engine: Engine, run_id: int, *, policy: Policy | None = None, batch: int = BATCH, progress: Progress | None = None,
                 everyone: bool = False, workers: int = 1) -> RunResult:
     """Decide and record a started run, batch by batch; `everyone` decides every member the
@@ -185,11 +195,7 @@ def execute_run(engine: Engine, run_id: int, *, policy: Policy | None = None, ba
     try:
         engine_ = IssuanceEngine(policy or load_policy())
         with engine.connect() as conn:
-            settings = read_settings(conn, insurers)
-            last = last_done(conn, scope)
-            to_all = tuple(n for n, s in settings.items() if engine_.options(s.insurer, day).certificate_to_all)
-            since = tuple(n for n in to_all if last is None or settings[n].updated is None or settings[n].updated >= last)
-            selection = Selection(day, engine_.rules(day), insurers, last, engine_.rules(last) if last else None, to_all, since)
+            settings, selection = selection_for(conn, engine_, day, scope)
             ids = all_ids(conn, day, insurers) if everyone else candidate_ids(conn, selection)
         phases["select"] = time.perf_counter() - began
         insurer_objects = {n: s.insurer for n, s in settings.items()}

@@ -54,68 +54,106 @@ class Loaded:
 
 def load_members(conn: Connection, ids: list[int], day: dt.date) -> Loaded:
     """The members (qualification ids `ids`) as the registry stood on `day`: six queries."""
+    return read_facts(conn, ids, day).members_on(day)
+
+
+@dataclass
+class Facts:
+    """What the registry holds on a set of qualifications, as read (`day` None: every fact,
+    whenever it happened or was recorded); `members_on(day)` sees them as an insurer did on a
+    day. The seed's history (issuance/replay.py) reads once and looks on each run day, adding
+    the documents its runs send to `docs` (each `[id, kind, issued, valid_from, expires]`)."""
+
+    rows: list  # (qid, person_id, insurer_number, start, end, income, relation, birth, linked, notified), by qid
+    dv: set  # (insurer number, person id) flagged (R-I3e)
+    cards: dict  # person → [(issued, card_expires, cert_expires, registered, cancelled, returned, revoked)]
+    docs: dict  # qid → [[id, kind, issued, valid_from, expires]]
+    events: dict  # qid → [(kind, date, recorded)] (losses included)
+    applications: dict  # qid → [(id, date, reason, decision)] by (date, id)
+
+    def members_on(self, day: dt.date) -> Loaded:
+        loaded = Loaded(day, [], {}, {}, {}, {})
+        for row in self.rows:
+            self.add_member(loaded, row, day)
+        return loaded
+
+    def add_member(self, loaded: Loaded, row: tuple, day: dt.date) -> None:
+        """One member as of `day` into `loaded`."""
+        qid, person_id, insurer_number, start, end, income, relation, birth, linked, _ = row
+        mid = str(qid)
+        held = []
+        for doc_id, kind, issued, valid_from, expires in self.docs.get(qid, ()):
+            if kind not in HELD_KINDS or issued > day:
+                continue
+            doc_id = str(doc_id)
+            loaded.expires[doc_id] = expires
+            if kind == REGISTRATION_NOTICE:
+                held.append(HeldDocument(doc_id, kind, issued))
+            else:
+                held.append(HeldDocument(doc_id, CERTIFICATE if kind == OLD_CARD else kind, issued, valid_from or issued, expires))
+        events, losses = [], []
+        for kind, date, recorded in self.events.get(qid, ()):
+            if kind == "loss":
+                losses.append(recorded)  # when each loss of the qualification was recorded
+            elif recorded <= day and kind in EVENT_KINDS:
+                events.append(Event(kind, date))
+        if end is not None and losses and min(losses) > day:
+            end = None  # R-I7c: the last day was not known yet on that day
+        app = None  # the latest counts
+        for found in self.applications.get(qid, ()):
+            if found[1] <= day:
+                app = found
+        if app is not None:
+            loaded.application_of[mid] = (app[0], app[3])
+        loaded.members.append(Member(
+            mid, birth, Qualification(start, end, income=income or "general"), card_on([c for c in self.cards.get(person_id, ()) if c[0] <= day], day), bool(linked),
+            (insurer_number, person_id) in self.dv,
+            Application(app[1], app[2]) if app is not None else None,
+            tuple(sorted(held, key=lambda h: (h.issued, h.id))) if held else (), tuple(events), relation,
+        ))
+        loaded.insurer_of[mid] = insurer_number
+        loaded.person_of[mid] = person_id
+
+
+def read_facts(conn: Connection, ids: list[int], day: dt.date | None = None) -> Facts:
+    """The facts of the qualifications `ids` (six queries); with `day`, only what existed by
+    then (cards issued, documents issued, applications made)."""
     q, p, d, e, a = qualification, person, document, member_event, certificate_application
     rows = conn.execute(
         select(q.c.id, q.c.person_id, q.c.insurer_number, q.c.start, q.c.end, q.c.income, q.c.relation, p.c.birth_date,
-               p.c.my_number_hash.is_not(None))
+               p.c.my_number_hash.is_not(None), q.c.notified)
         .select_from(q.join(p, p.c.id == q.c.person_id)).where(among(q.c.id, ids, conn)).order_by(q.c.id)
     ).all()
     persons = sorted({r[1] for r in rows})
     # R-I3e: the flag this insurer set for the person, on any of its qualifications (members.dv_flag_of, in bulk)
     dv = set(conn.execute(select(q.c.insurer_number, q.c.person_id).where(among(q.c.person_id, persons, conn), q.c.dv_flag.is_(True))).all())
+    def dated(column):  # noqa: ANN001, ANN202
+        return [column <= day] if day is not None else []
 
-    cards: dict[int, list] = defaultdict(list)  # person → (issued, card_expires, cert_expires, registered, cancelled, returned, revoked)
+    cards: dict[int, list] = defaultdict(list)
     for person_id, *c in conn.execute(
         select(card.c.person_id, card.c.issued, card.c.card_expires, card.c.cert_expires, card.c.insurance_registered,
                card.c.registration_cancelled, card.c.returned, card.c.revoked)
-        .where(among(card.c.person_id, persons, conn), card.c.issued <= day)
+        .where(among(card.c.person_id, persons, conn), *dated(card.c.issued))
     ):
-        cards[person_id].append(c)
+        cards[person_id].append(tuple(c))
 
-    docs: dict[int, list[HeldDocument]] = defaultdict(list)
-    expires: dict[str, dt.date | None] = {}
+    docs: dict[int, list] = defaultdict(list)
     for doc_id, qid, kind, issued, valid_from, end in conn.execute(
         select(d.c.id, d.c.qualification_id, d.c.kind, d.c.issued, d.c.valid_from, d.c.expires)
-        .where(among(d.c.qualification_id, ids, conn), d.c.kind.in_(HELD_KINDS), d.c.issued <= day)
+        .where(among(d.c.qualification_id, ids, conn), d.c.kind.in_(HELD_KINDS), *dated(d.c.issued))
     ):
-        doc_id = str(doc_id)
-        expires[doc_id] = end
-        if kind == REGISTRATION_NOTICE:
-            docs[qid].append(HeldDocument(doc_id, kind, issued))
-        else:
-            docs[qid].append(HeldDocument(doc_id, CERTIFICATE if kind == OLD_CARD else kind, issued, valid_from or issued, end))
+        docs[qid].append([doc_id, kind, issued, valid_from, end])
 
-    events: dict[int, list[Event]] = defaultdict(list)
-    losses: dict[int, list[dt.date]] = defaultdict(list)  # when each loss of the qualification was recorded
+    events: dict[int, list] = defaultdict(list)
     for qid, kind, date, recorded in conn.execute(select(e.c.qualification_id, e.c.kind, e.c.date, e.c.recorded).where(among(e.c.qualification_id, ids, conn))):
-        if kind == "loss":
-            losses[qid].append(recorded)
-        elif recorded <= day and kind in EVENT_KINDS:
-            events[qid].append(Event(kind, date))
+        events[qid].append((kind, date, recorded))
 
-    applications: dict[int, tuple] = {}  # the latest counts
-    for app in conn.execute(select(a.c.qualification_id, a.c.id, a.c.date, a.c.reason, a.c.decision)
-                            .where(among(a.c.qualification_id, ids, conn), a.c.date <= day).order_by(a.c.date, a.c.id)):
-        applications[app[0]] = app
-
-    members, insurer_of, person_of, application_of = [], {}, {}, {}
-    for qid, person_id, insurer_number, start, end, income, relation, birth, linked in rows:
-        mid = str(qid)
-        if end is not None and qid in losses and min(losses[qid]) > day:
-            end = None  # R-I7c: the last day was not known yet on that day
-        app = applications.get(qid)
-        if app is not None:
-            application_of[mid] = (app[1], app[4])
-        held = docs.get(qid)
-        members.append(Member(
-            mid, birth, Qualification(start, end, income=income or "general"), card_on(cards.get(person_id, ()), day), bool(linked),
-            (insurer_number, person_id) in dv,
-            Application(app[2], app[3]) if app is not None else None,
-            tuple(sorted(held, key=lambda h: (h.issued, h.id))) if held else (), tuple(events.get(qid, ())), relation,
-        ))
-        insurer_of[mid] = insurer_number
-        person_of[mid] = person_id
-    return Loaded(day, members, insurer_of, person_of, expires, application_of)
+    applications: dict[int, list] = defaultdict(list)
+    for qid, *app in conn.execute(select(a.c.qualification_id, a.c.id, a.c.date, a.c.reason, a.c.decision)
+                                  .where(among(a.c.qualification_id, ids, conn), *dated(a.c.date)).order_by(a.c.date, a.c.id)):
+        applications[qid].append(list(app))
+    return Facts(rows, dv, dict(cards), dict(docs), dict(events), dict(applications))
 
 
 def card_on(rows, day: dt.date) -> Card | None:  # noqa: ANN001
@@ -213,10 +251,20 @@ class Tally:
         return t
 
 
-def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decision], settings: dict[str, Settings]) -> Tally:
-    """Write the batch's decisions (in the caller's transaction): the documents sent (R-I6a),
-    the held documents ended with the rules and what replaced them (R-I7), the application
-    decisions that changed (R-I3f: a refusal is recorded once). Returns the batch's tally."""
+@dataclass
+class Plan:
+    """What a batch's decisions write (store.plan): the documents sent (without ids), each
+    held document's end with the (qualification, kind) of the document replacing it, the
+    application decisions that changed, and the batch's tally."""
+
+    documents: list[dict]
+    ends: list[dict]  # document_id, previous_expires, valid_until, rules, by: (qid, kind) | None
+    decided: list[dict]  # app, decision
+    tally: Tally
+
+
+def plan(loaded: Loaded, decisions: list[Decision], settings: dict[str, Settings], run_id: int) -> Plan:
+    """The rows recording `decisions` (pure: `record` writes them; the seed's replay keeps them)."""
     day = loaded.day
     tally = Tally(members=len(decisions))
     new_rows: list[dict] = []
@@ -237,6 +285,32 @@ def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decisi
             })
             tally.documents[doc.kind] += 1
             tally.rules[doc.kind].update(doc.rules)
+    ends = []
+    for d in decisions:
+        if not d.replaces:
+            continue
+        qid = int(d.member_id)
+        by = (qid, CERTIFICATE) if d.certificate else (qid, NOTICE) if d.notice else None
+        for r in d.replaces:
+            ends.append({"document_id": r.id, "run_id": run_id, "by": by, "previous_expires": loaded.expires.get(r.id),
+                         "valid_until": r.valid_until, "rules": " ".join(r.rules)})
+            tally.ends.update(r.rules)
+    decided = []
+    for d in decisions:
+        app = loaded.application_of.get(d.member_id)
+        if app is not None and d.application is not None and d.application != app[1]:
+            decided.append({"app": app[0], "decision": d.application})
+            tally.applications[d.application] += 1
+    return Plan(new_rows, ends, decided, tally)
+
+
+def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decision], settings: dict[str, Settings]) -> Tally:
+    """Write the batch's decisions (in the caller's transaction): the documents sent (R-I6a),
+    the held documents ended with the rules and what replaced them (R-I7), the application
+    decisions that changed (R-I3f: a refusal is recorded once). Returns the batch's tally."""
+    day = loaded.day
+    todo = plan(loaded, decisions, settings, run_id)
+    new_rows = todo.documents
     new_ids: dict[tuple[int, str], int] = {}
     if new_rows:
         for row, doc_id in zip(new_rows, _new_ids(conn, len(new_rows))):
@@ -244,8 +318,7 @@ def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decisi
             new_ids[(row["qualification_id"], row["kind"])] = doc_id
         _insert(conn, document, new_rows)
 
-    ends, changed = [], []
-    ended = sorted({int(r.id) for d in decisions for r in d.replaces})
+    ended = sorted({int(e["document_id"]) for e in todo.ends})
     if ended:  # a concurrent run may have ended them since they were read: then decide the batch again
         query = select(document.c.id, document.c.expires).where(among(document.c.id, ended, conn))
         if conn.dialect.name == "postgresql":
@@ -253,33 +326,20 @@ def record(conn: Connection, run_id: int, loaded: Loaded, decisions: list[Decisi
         stale = [i for i, expires in conn.execute(query) if expires != loaded.expires.get(str(i))]
         if stale:
             raise StaleBatch(f"documents {stale[:5]} changed since the batch was read")
-    for d in decisions:
-        if not d.replaces:
-            continue
-        qid = int(d.member_id)
-        by = new_ids.get((qid, CERTIFICATE)) if d.certificate else new_ids.get((qid, NOTICE)) if d.notice else None
-        for r in d.replaces:
-            previous = loaded.expires.get(r.id)
-            ends.append({"document_id": int(r.id), "run_id": run_id, "replaced_by": by, "previous_expires": previous,
-                         "valid_until": r.valid_until, "rules": " ".join(r.rules)})
-            tally.ends.update(r.rules)
-            if previous != r.valid_until:
-                changed.append({"doc": int(r.id), "until": r.valid_until})
+    ends, changed = [], []
+    for e in todo.ends:
+        ends.append({"document_id": int(e["document_id"]), "run_id": run_id, "replaced_by": new_ids.get(e["by"]) if e["by"] else None,
+                     "previous_expires": e["previous_expires"], "valid_until": e["valid_until"], "rules": e["rules"]})
+        if e["previous_expires"] != e["valid_until"]:
+            changed.append({"doc": int(e["document_id"]), "until": e["valid_until"]})
     if changed:
         conn.execute(update(document).where(document.c.id == bindparam("doc")).values(expires=bindparam("until")), changed)
     if ends:
         _insert(conn, document_end, ends)
-
-    decided = []
-    for d in decisions:
-        app = loaded.application_of.get(d.member_id)
-        if app is not None and d.application is not None and d.application != app[1]:
-            decided.append({"app": app[0], "decision": d.application})
-            tally.applications[d.application] += 1
-    if decided:
+    if todo.decided:
         a = certificate_application
-        conn.execute(update(a).where(a.c.id == bindparam("app")).values(decision=bindparam("decision"), decided=day, decided_run=run_id), decided)
-    return tally
+        conn.execute(update(a).where(a.c.id == bindparam("app")).values(decision=bindparam("decision"), decided=day, decided_run=run_id), todo.decided)
+    return todo.tally
 
 
-__all__ = ["CERTIFICATE_KINDS", "HELD_KINDS", "Loaded", "RENEWABLE_KINDS", "Tally", "among", "card_on", "load_members", "record"]
+__all__ = ["CERTIFICATE_KINDS", "HELD_KINDS", "Facts", "Loaded", "Plan", "RENEWABLE_KINDS", "Tally", "among", "card_on", "load_members", "plan", "read_facts", "record"]

@@ -62,6 +62,7 @@ class SeedSummary:
     demo_insurer_number: str
     demo_insurer_key: str
     rows: int = 0  # every row written by the load (all tables)
+    history_seconds: float | None = None  # of `seconds`: the issuance history's (None: not written)
 
 
 DEMO_INSURER = "01130012"  # 協会けんぽ東京支部
@@ -77,7 +78,7 @@ def _progress(enabled: bool):  # noqa: ANN202
     )
 
 
-HISTORY_AUTO = 200_000  # `history=None`: play the issuance history up to this many people (see seed_registry)
+HISTORY_AUTO = 1_000_000  # `history=None`: write the issuance history up to this many people (see seed_registry)
 LOADED = ("person", "resident", "qualification", "card", "document", "member_event", "certificate_application")
 
 
@@ -96,9 +97,10 @@ def seed_registry(engine: Engine, people: int, seed: int = 1, today: Date | None
     generate, then the indexes and constraints are built again and ANALYZE runs; a failed load
     is truncated. SQLite: one process, one transaction.
 
-    history: play the insurers' issuance runs since 2024-12-02 (issuance/history.py) after the
-    load; None (the default) plays them up to HISTORY_AUTO people — beyond that the history's
-    runs take far longer than the load (about 35 s per 100,000 people).
+    history: write the insurers' issuance runs since 2024-12-02 after the load, as playing them
+    (issuance/history.py) would, replayed in one pass by `workers` processes (issuance/replay.py);
+    None (the default) writes them up to HISTORY_AUTO people — beyond, the history takes several
+    times the load (README "Capacity").
     """
     if people < 1:
         raise ValueError("people must be at least 1")
@@ -143,10 +145,13 @@ def _seed(engine: Engine, people: int, seed: int, today: Date | None, progress: 
             bar.update(task, description="indexes, constraints, statistics")
             with BulkWriter(engine) as writer:
                 writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+    history_seconds = None
     if history:  # the insurers' issuance runs since 2024-12-02
-        from ..issuance.history import run_history
+        from ..issuance.replay import replay_history
 
-        run_history(engine, today, progress=progress)
+        t0 = time.perf_counter()
+        replay_history(engine, today, workers=workers or os.cpu_count() or 1, progress=progress)
+        history_seconds = round(time.perf_counter() - t0, 2)
     with engine.connect() as conn:
         counts["document"] = conn.execute(text("SELECT COUNT(*) FROM document")).scalar_one()
     facility_code = catalogue.facilities[0][0]
@@ -158,6 +163,7 @@ def _seed(engine: Engine, people: int, seed: int, today: Date | None, progress: 
         insurers=len(catalogue.insurers), facilities=len(catalogue.facilities), seconds=round(time.perf_counter() - began, 2),
         demo_facility_code=facility_code, demo_facility_key=facility_key, demo_insurer_number=DEMO_INSURER, demo_insurer_key=insurer_key,
         rows=sum(counts.values()) + len(catalogue.insurers) + len(catalogue.facilities) + len(catalogue.issuance_settings),
+        history_seconds=history_seconds,
     )
 
 
