@@ -33,6 +33,7 @@ import bisect
 import datetime as dt
 import json
 import math
+import operator
 import os
 import random
 import time
@@ -45,6 +46,7 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from .. import config
 from ..claims import service as claims_service
+from ..domain import charset
 from ..domain.card import grace_period_end
 from ..domain.dates import add_months, age_on, end_of_month
 from ..domain.errors import InputError
@@ -73,6 +75,7 @@ VERIFICATION_COLUMNS = ("facility_code", "at", "as_of", "method", "identity", "r
 KIND_OF_TABLE = {"1": "medical", "3": "dental", "4": "pharmacy"}  # 医療機関コード: the 点数表 digit
 REMARK_KIND = {"kyokai": "社保", "kumiai": "社保", "kyosai": "社保", "seaman": "社保", "kokuho": "国保", "kouki": "後期"}
 JST = config.JST
+_VISIT_ROW, _VERIFICATION_ROW = operator.itemgetter(*VISIT_COLUMNS), operator.itemgetter(*VERIFICATION_COLUMNS)  # dict → row tuple
 
 
 _IMMUTABLE = (type(None), str, int, float, bool, dt.date)
@@ -175,6 +178,10 @@ class Simulator:
     def __init__(self, calibration: Calibration, facilities: Facilities, *, seed: int, people_share: float = 1.0):
         self.cal, self.facilities, self.seed, self.share = calibration, facilities, seed, people_share
         self.policy = load_policy()
+        self.repertoire = charset.default_repertoire()
+        # Lookups answered once per chunk and question (MemoryPort answers=): the same rows as
+        # answering each afresh (tests/test_stats_simulation.py runs a month both ways).
+        self.share_answers = True
         self._snapshots: dict[dt.date, object] = {}
         self._cards: dict[dt.date, object] = {}
         self._days: dict[dt.date, tuple[list[dt.date], list[float]]] = {}
@@ -331,7 +338,7 @@ class Simulator:
                 at = dt.datetime.combine(day, dt.time(9, 0), JST) + dt.timedelta(minutes=rng.randrange(540))
                 row = self.decide(population, m, req, fac, day, holder, at, verifications, past, past_lookup)
                 out.visits.append(row)
-        out.verifications = [tuple(v[c] for c in VERIFICATION_COLUMNS) for v in verifications]
+        out.verifications = list(map(_VERIFICATION_ROW, verifications))
         out.seconds = time.perf_counter() - started
         return out
 
@@ -344,7 +351,8 @@ class Simulator:
         if q is None or before < m.person.birth_date:
             return
         at = dt.datetime.combine(before, dt.time(18, 0), JST)
-        MemoryPort(population, code, self.card_policy, log=verifications.append, at=at, channel=CHANNEL).by_numbers(q, m.person.birth_date, before)
+        MemoryPort(population, code, self.card_policy, log=verifications.append, at=at, channel=CHANNEL, repertoire=self.repertoire,
+                   answers=population.answers if self.share_answers else None).by_numbers(q, m.person.birth_date, before)
 
     def decide(self, population, m: Member, req: VisitRequest, fac: dict, day: dt.date, holder: dict | None, at: dt.datetime,  # noqa: ANN001
                verifications: list[dict], past: dict, past_lookup: Callable) -> tuple:
@@ -354,7 +362,8 @@ class Simulator:
 
         def attempt(previous: QualificationRow | None):  # noqa: ANN202
             log: list[dict] = []
-            port = MemoryPort(population, code, self.card_policy, log=log.append, at=at, channel=CHANNEL)
+            port = MemoryPort(population, code, self.card_policy, log=log.append, at=at, channel=CHANNEL, repertoire=self.repertoire,
+                              answers=population.answers if self.share_answers else None)
             v, patient = desk_inputs(req, fac, day, holder, previous)
             return decide(v, patient, port, snapshot), log
 
@@ -374,7 +383,7 @@ class Simulator:
         full = to_json(decision, self.policy, explained=False)  # the compact keys only: no explanation or citations to build
         compact = {k: full[k] for k in COMPACT_KEYS} | {"simulated": True}
         values = visit_values(code, req, decision, compact, holder, at)
-        return tuple(values[c] for c in VISIT_COLUMNS)
+        return _VISIT_ROW(values)
 
 
 _visit_request, _unknown_remarks = _constructor(VisitRequest), _constructor(UnknownRemarks)
