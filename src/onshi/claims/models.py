@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from ..domain import copay as copay_rules
 from ..domain.dates import FIRST_DAY, LAST_DAY, end_of_month, in_range
 from ..domain.errors import InputError
+from ..domain.frozen import quick_init
 from ..domain.numbers import UNKNOWN_INSURER_NUMBERS, InsurerNumber, normalise_insurer_number
 from ..domain.wareki import parse_wareki
 from . import uke_codes as codes
@@ -71,6 +72,7 @@ def parse_loose_date(value: object, field: str) -> dt.date:
     return parse_wareki(text, field)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Remarks:
     """R-E1: what a 不詳 claim's remarks hold (besides the word 不詳 itself)."""
@@ -125,6 +127,7 @@ class Remarks:
         return [k for k in keys if getattr(self, k) is None]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Finding:
     """One failure (or warning) of the 不詳 checklist, citing its rule."""
@@ -137,6 +140,7 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity, "message": self.message}
 
 
+@quick_init
 @dataclass(frozen=True)
 class Numbers:
     insurer_number: str
@@ -171,6 +175,7 @@ class FacilityHeader:
         return self.facility_code[3:]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Claim:
     facility_code: str

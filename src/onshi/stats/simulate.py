@@ -61,6 +61,7 @@ from ..registry.schema import facility, simulation_chunk, simulation_month, visi
 from . import summary
 from .calibration import Calibration
 from .definitions import band_of
+from .memo import DecisionMemo
 from .population import Member, MemoryPort, Population, person_id_bounds
 
 CHUNK = 20_000  # person ids per chunk
@@ -182,6 +183,9 @@ class Simulator:
         # Lookups answered once per chunk and question (MemoryPort answers=): the same rows as
         # answering each afresh (tests/test_stats_simulation.py runs a month both ways).
         self.share_answers = True
+        # Decisions remembered by the path that decides them (memo.py): the same visits as the
+        # engine's own on every visit (tests/test_stats_memo.py). None: the engine for each visit.
+        self.memo: DecisionMemo | None = DecisionMemo()
         self._snapshots: dict[dt.date, object] = {}
         self._cards: dict[dt.date, object] = {}
         self._days: dict[dt.date, tuple[list[dt.date], list[float]]] = {}
@@ -365,7 +369,7 @@ class Simulator:
             port = MemoryPort(population, code, self.card_policy, log=log.append, at=at, channel=CHANNEL, repertoire=self.repertoire,
                               answers=population.answers if self.share_answers else None)
             v, patient = desk_inputs(req, fac, day, holder, previous)
-            return decide(v, patient, port, snapshot), log
+            return (self.memo.decide if self.memo is not None else decide)(v, patient, port, snapshot), log
 
         decision, log = attempt(None)
         if decision.claim.basis == "unknown":
