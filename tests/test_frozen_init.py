@@ -88,3 +88,16 @@ def test_refuses_what_it_cannot_do_the_same():
     for cls in (WithPostInit, Slotted, NotFrozen):
         with pytest.raises(TypeError):
             quick_init(cls)
+
+
+def test_quick_replace_is_dataclasses_replace():
+    from onshi.domain.frozen import quick_replace
+
+    for cls in QUICK:
+        fields = dataclasses.fields(cls)
+        obj = cls(**{f.name: sample(f, i) for i, f in enumerate(fields)})
+        change = {fields[-1].name: sample(fields[-1], 99)}
+        assert list(quick_replace(obj, **change).__dict__.items()) == list(dataclasses.replace(obj, **change).__dict__.items())
+        assert quick_replace(obj) == obj and quick_replace(obj) is not obj
+    with pytest.raises(TypeError):
+        quick_replace(object())

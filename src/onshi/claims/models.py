@@ -13,11 +13,12 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from ..domain import copay as copay_rules
 from ..domain.dates import FIRST_DAY, LAST_DAY, end_of_month, in_range
 from ..domain.errors import InputError
-from ..domain.frozen import quick_init
+from ..domain.frozen import quick_init, quick_replace
 from ..domain.numbers import UNKNOWN_INSURER_NUMBERS, InsurerNumber, normalise_insurer_number
 from ..domain.wareki import parse_wareki
 from . import uke_codes as codes
@@ -269,7 +270,7 @@ class Claim:
             public=bool(self.public_payer),
         )
         amount = self.copay_amount if self.copay_amount is not None else copay_amount(self.points, self.copay_percent)
-        return replace(self, receipt_kind=kind, copay_amount=amount)
+        return quick_replace(self, receipt_kind=kind, copay_amount=amount)
 
     def to_dict(self) -> dict:
         return {
@@ -345,6 +346,7 @@ def is_unknown_numbers(insurer_number: str) -> bool:
     return normalise_insurer_number(insurer_number) in UNKNOWN_INSURER_NUMBERS
 
 
+@lru_cache(maxsize=65536)  # a few thousand insurers; every claim asks twice (its kind, its payer)
 def insurance_kind(insurer_number: str) -> str:
     """社保 / 国保 / 後期 from the 保険者番号 (R-P5): 6 digits 国保, 法別 39 後期."""
     kind = InsurerNumber(normalise_insurer_number(insurer_number)).kind
