@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from .. import config
 from ..claims import service as claims_service
@@ -571,6 +571,7 @@ def _month(engine: Engine, month: dt.date, ranges: list[tuple[int, int, int]], s
     if claims:
         _claims(engine, month, report, progress, pool)
         began = time.perf_counter()
+        _analyze(engine, "verification")
         summary.summarize(engine, month)  # the month is closed: its rates from the summary (summary.py)
         report.seconds["summary"] = round(time.perf_counter() - began, 2)
         report.status = "done"
@@ -593,6 +594,16 @@ def _set_status(engine: Engine, month: dt.date, status: str, report: MonthReport
         conn.execute(update(simulation_month).where(simulation_month.c.month == month).values(**values))
 
 
+def _analyze(engine: Engine, table: str) -> None:
+    """PostgreSQL: the month's two million rows just COPYed have no statistics yet (autovacuum
+    comes later); planned without them, the claims' read of the month sorted on disk and probed
+    each pair by index — 13.7 s for a third of the facilities, 2.8 s after ANALYZE (about 1 s)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text(f"ANALYZE {table}"))
+            conn.commit()
+
+
 def build_facilities(month: dt.date, first: str, last: str) -> int:
     """In a worker: the month's claims of the facilities from `first` to `last` (claims.service.build_facilities)."""
     return claims_service.build_facilities(_worker["engine"], month, first, last)["claims"]
@@ -605,6 +616,7 @@ def _claims(engine: Engine, month: dt.date, report: MonthReport, progress, pool)
     """The month's claims: built for ranges of facilities (in the worker processes; each range
     reads its visits in one pass), filed for the next month, reviewed on its 10th."""
     began = time.perf_counter()
+    _analyze(engine, "visit")
     with engine.connect() as conn:
         codes = list(conn.execute(select(visit.c.facility_code).where(visit.c.care_date >= month, visit.c.care_date <= end_of_month(month))
                                   .distinct().order_by(visit.c.facility_code)).scalars())
