@@ -199,3 +199,28 @@ def test_the_fast_constructor_builds_what_model_construct_builds():
         assert fast.model_fields_set == slow.model_fields_set and fast.model_dump_json(exclude_defaults=True) == slow.model_dump_json(exclude_defaults=True)
     a, b = sim._constructor(VisitRequest)(patient_ref="S3"), sim._constructor(VisitRequest)(patient_ref="S4")
     assert a.presented == [] and a.presented is not b.presented  # a default factory is called each time
+
+
+def test_answers_shared_over_a_chunk_are_the_answers_given_afresh(seeded):
+    """MemoryPort(answers=…): a lookup asked again over the chunk (the clinic, then the pharmacy
+    the same day) gets the stored answer. Every visit and verification of a simulated month is
+    the same as with each lookup evaluated afresh — and the store was used."""
+    cal = Calibration.load()
+    with seeded.connect() as conn:
+        facilities = sim.Facilities.load(conn)
+        shared, fresh = Population(conn, 1, 400), Population(conn, 1, 400)
+    direct = sim.Simulator(cal, facilities, seed=5)
+    direct.share_answers = False
+    memo = sim.Simulator(cal, facilities, seed=5)
+    for month in (MONTH, dt.date(2026, 4, 1)):
+        a = memo.run_chunk(shared, month, 0, lambda *a: None)
+        b = direct.run_chunk(fresh, month, 0, lambda *a: None)
+        assert len(a.visits) > 400 and a.visits == b.visits and a.verifications == b.verifications
+    assert fresh.answers == {} and 0 < len(shared.answers) < len(a.verifications) + len(b.verifications)
+    # The stored answer is the one evaluate_card gives for the question.
+    from onshi.registry.lookup import evaluate_card
+
+    for key, answer in list(shared.answers.items())[:200]:
+        if key[0] == "card":
+            _, serial, identity, day, repertoire = key
+            assert answer == evaluate_card(shared.by_card(serial), day, identity=identity, policy=memo.card_policy(day), repertoire=repertoire)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..domain.numbers import DISASTER_INSURER_NUMBER, UNKNOWN_INSURER_NUMBERS, normalise_insurer_number
+from ..domain.frozen import quick_init
 from .models import UNKNOWN_FILL, Claim, Finding, Remarks
 
 CARD_KINDS = frozenset({"my_number_card", "smartphone"})
@@ -30,6 +31,7 @@ ITEM_NAMES = {
 }
 
 
+@quick_init
 @dataclass(frozen=True)
 class VisitFacts:
     """What the checklist needs of one recorded visit (a row of the `visit` table)."""

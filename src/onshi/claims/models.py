@@ -13,10 +13,12 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from ..domain import copay as copay_rules
 from ..domain.dates import FIRST_DAY, LAST_DAY, end_of_month, in_range
 from ..domain.errors import InputError
+from ..domain.frozen import quick_init, quick_replace
 from ..domain.numbers import UNKNOWN_INSURER_NUMBERS, InsurerNumber, normalise_insurer_number
 from ..domain.wareki import parse_wareki
 from . import uke_codes as codes
@@ -71,6 +73,7 @@ def parse_loose_date(value: object, field: str) -> dt.date:
     return parse_wareki(text, field)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Remarks:
     """R-E1: what a 不詳 claim's remarks hold (besides the word 不詳 itself)."""
@@ -125,6 +128,7 @@ class Remarks:
         return [k for k in keys if getattr(self, k) is None]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Finding:
     """One failure (or warning) of the 不詳 checklist, citing its rule."""
@@ -137,6 +141,7 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity, "message": self.message}
 
 
+@quick_init
 @dataclass(frozen=True)
 class Numbers:
     insurer_number: str
@@ -171,6 +176,7 @@ class FacilityHeader:
         return self.facility_code[3:]
 
 
+@quick_init
 @dataclass(frozen=True)
 class Claim:
     facility_code: str
@@ -264,7 +270,7 @@ class Claim:
             public=bool(self.public_payer),
         )
         amount = self.copay_amount if self.copay_amount is not None else copay_amount(self.points, self.copay_percent)
-        return replace(self, receipt_kind=kind, copay_amount=amount)
+        return quick_replace(self, receipt_kind=kind, copay_amount=amount)
 
     def to_dict(self) -> dict:
         return {
@@ -340,6 +346,7 @@ def is_unknown_numbers(insurer_number: str) -> bool:
     return normalise_insurer_number(insurer_number) in UNKNOWN_INSURER_NUMBERS
 
 
+@lru_cache(maxsize=65536)  # a few thousand insurers; every claim asks twice (its kind, its payer)
 def insurance_kind(insurer_number: str) -> str:
     """社保 / 国保 / 後期 from the 保険者番号 (R-P5): 6 digits 国保, 法別 39 後期."""
     kind = InsurerNumber(normalise_insurer_number(insurer_number)).kind

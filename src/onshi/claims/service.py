@@ -66,7 +66,7 @@ class WriteResult:
 # ---------------------------------------------------------------- rows ⇄ claims
 
 
-def claim_values(c: Claim, *, status: str, origin: str) -> dict:
+def claim_values(c: Claim, *, status: str, origin: str, created_at: dt.datetime | None = None) -> dict:
     remarks = c.remarks if c.unknown else None
     kana = (remarks.kana if remarks else None) or c.kana
     return dict(
@@ -79,7 +79,7 @@ def claim_values(c: Claim, *, status: str, origin: str) -> dict:
         kana_key=fold_kana(kana) or None if c.unknown and kana else None,
         address_key=fold_address(remarks.address) or None if remarks and remarks.address else None,
         checks=json.dumps([f.to_dict() for f in c.checks], ensure_ascii=False) if c.checks else None,
-        status=status, origin=origin, created_at=config.now(),
+        status=status, origin=origin, created_at=created_at or config.now(),
         public_payer=c.public_payer or None, public_recipient=c.public_recipient or None,
         days_source=c.days_source, has_mf=c.has_mf, records="\n".join(c.records) if c.records else None,
     )
@@ -209,11 +209,12 @@ def build_facilities(engine: Engine, month: dt.date, first_code: str, last_code:
                 conn.execute(insert(claim), [dict(zip(columns, row)) for row in rows])
             rows.clear()
 
+        now = config.now()  # the claims built in this transaction: one creation time
         for code, month_claims in load_facilities(conn, month, first_code, last_code):
             for c in month_claims.claims:
                 if (code, c.patient_ref, c.insurer_number, c.symbol, c.number, c.branch) in filed:
                     continue
-                values = claim_values(c, status="built", origin="visits")
+                values = claim_values(c, status="built", origin="visits", created_at=now)
                 columns = columns or list(values)
                 rows.append(tuple(values[k] for k in columns))
                 count += 1

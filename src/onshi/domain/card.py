@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .dates import add_months, anniversary, end_of_month, nth_birthday_after
+from .frozen import quick_init
 
 # R-B1: applications made before the 2022-04-01 change of the age of majority used 20.
 MAJORITY_CHANGE = dt.date(2022, 4, 1)
@@ -50,6 +51,7 @@ class CardPolicy:
     alert_months: int = 3
 
 
+@quick_init
 @dataclass(frozen=True)
 class CardStatus:
     """What the reader knows about a card on a given day."""

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from ..domain import copay
 from ..domain.numbers import InsurerNumber, is_unknown_insurer
+from ..domain.frozen import quick_init
 from ..domain.wareki import format_wareki
 from ..policy import Entry, Snapshot
 from ..registry.lookup import LookupResult, QualificationRow, Validity
@@ -28,6 +29,7 @@ ACTIONS = (
 )
 
 
+@quick_init
 @dataclass(frozen=True)
 class Facility:
     online: bool = True  # false: a paper-claim facility without online verification (R-T4)
@@ -35,6 +37,7 @@ class Facility:
     mobile_consent: bool = False  # 居宅同意取得型 on a mobile device (R-C5)
 
 
+@quick_init
 @dataclass(frozen=True)
 class Visit:
     date: dt.date
@@ -47,6 +50,7 @@ class Visit:
     past_visit: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Document:
     """A document the patient holds, with the qualification whose numbers it shows."""
@@ -62,6 +66,7 @@ class Document:
         return (self.issued is None or self.issued <= day) and (first is None or first <= day) and (self.expires is None or day <= self.expires)
 
 
+@quick_init
 @dataclass(frozen=True)
 class CertificateDates:
     """The dates of the certificate a visit was decided on (R-A3): the registry's answer —
@@ -84,6 +89,7 @@ class CertificateDates:
         return f"交付年月日 {w(self.issued)}、有効期間 {period}"
 
 
+@quick_init
 @dataclass(frozen=True)
 class Patient:
     """What the desk can learn from the patient (besides the online lookups)."""

@@ -23,6 +23,7 @@ from .engine import DEVICE_STATES, IDENTITIES, Decision, Document, Facility, Pat
 from .explain import to_json
 
 PAST_BASES = ("current", "document", "declared", "lost", "past_record")
+_JSON_TEXT = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(…, ensure_ascii=False) without a new encoder per call
 
 
 class Numbers(BaseModel):
@@ -209,7 +210,7 @@ def visit_values(facility_code: str, req: VisitRequest, decision: Decision, out:
         insurer_number=decision.claim.insurer, symbol=q.symbol if q else "", number=q.number if q else "",
         branch=q.branch if q else "", qualification_id=q.id if q is not None and isinstance(q.id, int) else None,
         verification_method=decision.verification_method, verification_result=decision.verification_result,
-        rules=" ".join(out["rules"]), decision=json.dumps(out, ensure_ascii=False),
+        rules=" ".join(out["rules"]), decision=_JSON_TEXT(out),
         remarks=req.remarks.model_dump_json() if req.remarks else None,
         public_payer=req.public_expense.payer_number if req.public_expense else None,
         public_recipient=(req.public_expense.recipient_number or None) if req.public_expense else None,

@@ -19,6 +19,7 @@ from typing import Iterable, Protocol
 
 from ..domain import charset, copay
 from ..domain.card import CardPolicy, card_status
+from ..domain.frozen import quick_init
 from ..domain.numbers import InsurerNumber
 
 
@@ -67,6 +68,7 @@ CERTIFICATE_KINDS = ("eligibility_certificate", "insurance_card")
 # ---------------------------------------------------------------- rows from a source
 
 
+@quick_init
 @dataclass(frozen=True)
 class PersonRow:
     """The individual. In the registry the name, address and DV flag are each insurer's own
@@ -82,6 +84,7 @@ class PersonRow:
     dv_flag: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class DocumentRow:
     """A document the insurer issued for a qualification (資格確認書, old card)."""
@@ -101,6 +104,7 @@ class DocumentRow:
         return (self.issued is None or self.issued <= day) and (first is None or first <= day) and (self.expires is None or day <= self.expires)
 
 
+@quick_init
 @dataclass(frozen=True)
 class QualificationRow:
     id: int | str
@@ -141,6 +145,7 @@ class QualificationRow:
         return self.end is not None and self.end < day
 
 
+@quick_init
 @dataclass(frozen=True)
 class CardRow:
     serial: str
@@ -151,6 +156,7 @@ class CardRow:
     revoked: dt.date | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class PersonRecord:
     """A person with every qualification the insurers hold (registered or not)."""
@@ -169,6 +175,7 @@ class Source(Protocol):
 # ---------------------------------------------------------------- the answer
 
 
+@quick_init
 @dataclass(frozen=True)
 class PersonView:
     id: int | str
@@ -180,6 +187,7 @@ class PersonView:
     postcode: str | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class QualificationView:
     id: int | str
@@ -217,6 +225,7 @@ class QualificationView:
     limit_issued: dt.date | None = None  # only with consent
 
 
+@quick_init
 @dataclass(frozen=True)
 class CardView:
     serial: str
@@ -228,6 +237,7 @@ class CardView:
     card_grace_end: dt.date
 
 
+@quick_init
 @dataclass(frozen=True)
 class LookupResult:
     method: str  # card | numbers

@@ -144,6 +144,7 @@ class Population:
                 row = CardRow(r[0], r[2], r[3], r[4], r[5], r[6])
                 m.cards.append(row)
                 self.by_serial[r[0]] = m
+        self.answers: dict = {}  # the registry's answers over these people, for MemoryPort(answers=…)
         self.numbers_index: dict[tuple[str, str, dt.date], list[Member]] = defaultdict(list)
         for m in self.members.values():
             for q in {(q.insurer_number, q.number) for q in m.record.qualifications}:
@@ -175,25 +176,43 @@ class MemoryPort:
     source such as the database's). `log` receives each lookup's verification row."""
 
     def __init__(self, source, facility_code: str, card_policy: Callable[[dt.date], CardPolicy], *, log: Logger | None = None,  # noqa: ANN001
-                 at: dt.datetime | None = None, channel: str = "sim", fallback=None, repertoire: str | None = None):  # noqa: ANN001
+                 at: dt.datetime | None = None, channel: str = "sim", fallback=None, repertoire: str | None = None,  # noqa: ANN001
+                 answers: dict | None = None):
         self.source, self.fallback = source, fallback
         self.facility_code, self.card_policy, self.log, self.at, self.channel = facility_code, card_policy, log, at, channel
         self.repertoire = repertoire or charset.default_repertoire()
+        # The registry's answers already given, shared by the ports over one unchanging source
+        # (the simulation's chunk): evaluate_card / evaluate_numbers are pure functions of the
+        # rows, the day, the identity and the day's card policy, so the same question on the
+        # same day gets the same answer (a patient at the clinic, then the pharmacy next door).
+        # Each lookup is still logged.
+        self.answers = answers
 
     def by_card(self, serial: str, *, identity: str, day: dt.date, method: str) -> LookupResult:
         serial = (serial or "").strip().upper()
-        found = self.source.by_card(serial)
-        if found is None and self.fallback is not None:
-            found = self.fallback.by_card(serial)
-        result = evaluate_card(found, day, identity=identity, policy=self.card_policy(day), repertoire=self.repertoire)
+        key = ("card", serial, identity, day, self.repertoire)
+        result = self.answers.get(key) if self.answers is not None else None
+        if result is None:
+            found = self.source.by_card(serial)
+            if found is None and self.fallback is not None:
+                found = self.fallback.by_card(serial)
+            result = evaluate_card(found, day, identity=identity, policy=self.card_policy(day), repertoire=self.repertoire)
+            if self.answers is not None:
+                self.answers[key] = result
         return self._logged(result, method, identity)
 
     def by_numbers(self, q: QualificationRow, birth_date: dt.date, day: dt.date) -> LookupResult:
         args = _number_query(q.insurer_number, q.symbol, q.number, q.branch, birth_date)
-        records = self.source.by_numbers(*args)
-        if not records and self.fallback is not None:
-            records = self.fallback.by_numbers(*args)
-        return self._logged(evaluate_numbers(records, day, repertoire=self.repertoire), "number_inquiry", None)
+        key = ("numbers", args, day, self.repertoire)
+        result = self.answers.get(key) if self.answers is not None else None
+        if result is None:
+            records = self.source.by_numbers(*args)
+            if not records and self.fallback is not None:
+                records = self.fallback.by_numbers(*args)
+            result = evaluate_numbers(records, day, repertoire=self.repertoire)
+            if self.answers is not None:
+                self.answers[key] = result
+        return self._logged(result, "number_inquiry", None)
 
     def _logged(self, result: LookupResult, method: str, identity: str | None) -> LookupResult:
         if self.log is not None:  # the same row Registry._record writes for a live lookup

@@ -33,6 +33,7 @@ import bisect
 import datetime as dt
 import json
 import math
+import operator
 import os
 import random
 import time
@@ -41,10 +42,11 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Callable, Iterable
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from .. import config
 from ..claims import service as claims_service
+from ..domain import charset
 from ..domain.card import grace_period_end
 from ..domain.dates import add_months, age_on, end_of_month
 from ..domain.errors import InputError
@@ -59,6 +61,7 @@ from ..registry.schema import facility, simulation_chunk, simulation_month, visi
 from . import summary
 from .calibration import Calibration
 from .definitions import band_of
+from .memo import DecisionMemo
 from .population import Member, MemoryPort, Population, person_id_bounds
 
 CHUNK = 20_000  # person ids per chunk
@@ -73,6 +76,7 @@ VERIFICATION_COLUMNS = ("facility_code", "at", "as_of", "method", "identity", "r
 KIND_OF_TABLE = {"1": "medical", "3": "dental", "4": "pharmacy"}  # 医療機関コード: the 点数表 digit
 REMARK_KIND = {"kyokai": "社保", "kumiai": "社保", "kyosai": "社保", "seaman": "社保", "kokuho": "国保", "kouki": "後期"}
 JST = config.JST
+_VISIT_ROW, _VERIFICATION_ROW = operator.itemgetter(*VISIT_COLUMNS), operator.itemgetter(*VERIFICATION_COLUMNS)  # dict → row tuple
 
 
 _IMMUTABLE = (type(None), str, int, float, bool, dt.date)
@@ -175,6 +179,13 @@ class Simulator:
     def __init__(self, calibration: Calibration, facilities: Facilities, *, seed: int, people_share: float = 1.0):
         self.cal, self.facilities, self.seed, self.share = calibration, facilities, seed, people_share
         self.policy = load_policy()
+        self.repertoire = charset.default_repertoire()
+        # Lookups answered once per chunk and question (MemoryPort answers=): the same rows as
+        # answering each afresh (tests/test_stats_simulation.py runs a month both ways).
+        self.share_answers = True
+        # Decisions remembered by the path that decides them (memo.py): the same visits as the
+        # engine's own on every visit (tests/test_stats_memo.py). None: the engine for each visit.
+        self.memo: DecisionMemo | None = DecisionMemo()
         self._snapshots: dict[dt.date, object] = {}
         self._cards: dict[dt.date, object] = {}
         self._days: dict[dt.date, tuple[list[dt.date], list[float]]] = {}
@@ -331,7 +342,7 @@ class Simulator:
                 at = dt.datetime.combine(day, dt.time(9, 0), JST) + dt.timedelta(minutes=rng.randrange(540))
                 row = self.decide(population, m, req, fac, day, holder, at, verifications, past, past_lookup)
                 out.visits.append(row)
-        out.verifications = [tuple(v[c] for c in VERIFICATION_COLUMNS) for v in verifications]
+        out.verifications = list(map(_VERIFICATION_ROW, verifications))
         out.seconds = time.perf_counter() - started
         return out
 
@@ -344,7 +355,8 @@ class Simulator:
         if q is None or before < m.person.birth_date:
             return
         at = dt.datetime.combine(before, dt.time(18, 0), JST)
-        MemoryPort(population, code, self.card_policy, log=verifications.append, at=at, channel=CHANNEL).by_numbers(q, m.person.birth_date, before)
+        MemoryPort(population, code, self.card_policy, log=verifications.append, at=at, channel=CHANNEL, repertoire=self.repertoire,
+                   answers=population.answers if self.share_answers else None).by_numbers(q, m.person.birth_date, before)
 
     def decide(self, population, m: Member, req: VisitRequest, fac: dict, day: dt.date, holder: dict | None, at: dt.datetime,  # noqa: ANN001
                verifications: list[dict], past: dict, past_lookup: Callable) -> tuple:
@@ -354,9 +366,10 @@ class Simulator:
 
         def attempt(previous: QualificationRow | None):  # noqa: ANN202
             log: list[dict] = []
-            port = MemoryPort(population, code, self.card_policy, log=log.append, at=at, channel=CHANNEL)
+            port = MemoryPort(population, code, self.card_policy, log=log.append, at=at, channel=CHANNEL, repertoire=self.repertoire,
+                              answers=population.answers if self.share_answers else None)
             v, patient = desk_inputs(req, fac, day, holder, previous)
-            return decide(v, patient, port, snapshot), log
+            return (self.memo.decide if self.memo is not None else decide)(v, patient, port, snapshot), log
 
         decision, log = attempt(None)
         if decision.claim.basis == "unknown":
@@ -374,7 +387,7 @@ class Simulator:
         full = to_json(decision, self.policy, explained=False)  # the compact keys only: no explanation or citations to build
         compact = {k: full[k] for k in COMPACT_KEYS} | {"simulated": True}
         values = visit_values(code, req, decision, compact, holder, at)
-        return tuple(values[c] for c in VISIT_COLUMNS)
+        return _VISIT_ROW(values)
 
 
 _visit_request, _unknown_remarks = _constructor(VisitRequest), _constructor(UnknownRemarks)
@@ -558,6 +571,7 @@ def _month(engine: Engine, month: dt.date, ranges: list[tuple[int, int, int]], s
     if claims:
         _claims(engine, month, report, progress, pool)
         began = time.perf_counter()
+        _analyze(engine, "verification")
         summary.summarize(engine, month)  # the month is closed: its rates from the summary (summary.py)
         report.seconds["summary"] = round(time.perf_counter() - began, 2)
         report.status = "done"
@@ -580,6 +594,16 @@ def _set_status(engine: Engine, month: dt.date, status: str, report: MonthReport
         conn.execute(update(simulation_month).where(simulation_month.c.month == month).values(**values))
 
 
+def _analyze(engine: Engine, table: str) -> None:
+    """PostgreSQL: the month's two million rows just COPYed have no statistics yet (autovacuum
+    comes later); planned without them, the claims' read of the month sorted on disk and probed
+    each pair by index — 13.7 s for a third of the facilities, 2.8 s after ANALYZE (about 1 s)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text(f"ANALYZE {table}"))
+            conn.commit()
+
+
 def build_facilities(month: dt.date, first: str, last: str) -> int:
     """In a worker: the month's claims of the facilities from `first` to `last` (claims.service.build_facilities)."""
     return claims_service.build_facilities(_worker["engine"], month, first, last)["claims"]
@@ -592,6 +616,7 @@ def _claims(engine: Engine, month: dt.date, report: MonthReport, progress, pool)
     """The month's claims: built for ranges of facilities (in the worker processes; each range
     reads its visits in one pass), filed for the next month, reviewed on its 10th."""
     began = time.perf_counter()
+    _analyze(engine, "visit")
     with engine.connect() as conn:
         codes = list(conn.execute(select(visit.c.facility_code).where(visit.c.care_date >= month, visit.c.care_date <= end_of_month(month))
                                   .distinct().order_by(visit.c.facility_code)).scalars())
