@@ -171,11 +171,12 @@ def _worker_init(url: str, people: int, seed: int, today: Date, key: bytes) -> N
 
     from . import seedgen
 
-    _WORKER.update(tables=seedgen.Tables(people, seed, today), conn=psycopg.connect(url), people=people, seed=seed, key=key)
+    types = {t: seedgen.pg_types(schema.metadata.tables[t]) for t in LOADED}
+    _WORKER.update(tables=seedgen.Tables(people, seed, today), conn=psycopg.connect(url), people=people, seed=seed, key=key, types=types)
 
 
 def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
-    """Generate one chunk and COPY it in one transaction (each table one COPY)."""
+    """Generate one chunk and COPY it in one transaction (each table one binary COPY)."""
     from . import seedgen
 
     w = _WORKER
@@ -185,10 +186,10 @@ def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
     counts = {}
     with conn.cursor() as cur:
         for table in LOADED:
-            cols = rows[table]
-            with cur.copy(f"COPY {table} ({_quoted(tuple(cols))}) FROM STDIN") as copy:
-                copy.write(seedgen.copy_text(cols))
-            counts[table] = len(next(iter(cols.values())).values)
+            columns, data = seedgen.copy_binary(rows[table], w["types"][table])
+            with cur.copy(f"COPY {table} ({_quoted(columns)}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(memoryview(data))
+            counts[table] = len(next(iter(rows[table].values())).values)
     conn.commit()
     return counts
 
