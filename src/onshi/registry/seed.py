@@ -141,8 +141,8 @@ def _seed(engine: Engine, people: int, seed: int, today: Date | None, progress: 
         if engine.dialect.name == "postgresql":
             _load_postgres(engine, people, seed, today, chunks, workers or os.cpu_count() or 1, counts, lambda n: bar.advance(task, n))
             bar.update(task, description="indexes, constraints, statistics")
-            with BulkWriter(engine) as writer:
-                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+            with BulkWriter(engine) as writer:  # _load_postgres analysed every table it wrote
+                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"), analyze=False)
     if history:  # the insurers' issuance runs since 2024-12-02
         from ..issuance.history import run_history
 
@@ -196,11 +196,12 @@ def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
 
 def _load_postgres(engine: Engine, people: int, seed: int, today: Date, chunks: list, workers: int, counts: dict, advance) -> None:  # noqa: ANN001
     """Drop the loaded tables' indexes and constraints, COPY the chunks from `workers`
-    processes, build the indexes and constraints again (two at a time)."""
+    processes, build the indexes and constraints again (two at a time) and ANALYZE what the
+    seed wrote."""
     import multiprocessing as mp
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    restore = deferred_indexes(engine, LOADED)
+    restore = deferred_indexes(engine, LOADED, analyze=(*LOADED, "insurer", "facility", "issuance_setting"))
     try:
         with mp.get_context("spawn").Pool(workers, _worker_init, (url, people, seed, today, config.mynumber_key())) as pool:
             for (index, _, size), done in zip(chunks, pool.imap_unordered(_worker_chunk, chunks)):
