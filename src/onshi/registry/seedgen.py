@@ -249,6 +249,11 @@ class Coded:
     index: np.ndarray
 
 
+# numbers as text, looked up rather than formatted one by one: plain (0–9999), 3 and 4 digits
+_DIGITS = {0: np.array([str(i) for i in range(10_000)]), 3: np.array([f"{i:03d}" for i in range(10_000)]),
+           4: np.array([f"{i:04d}" for i in range(10_000)])}
+
+
 def _int(v, null=None) -> Col:  # noqa: ANN001
     return Col("int", np.asarray(v, dtype=np.int64), null)
 
@@ -393,47 +398,46 @@ class _Chunk:
         vi = rng.integers(0, len(S.VARIANT_SURNAMES), H)
         oi = rng.integers(0, len(S.OKINAWA_SURNAMES), H)
         town = rng.integers(0, len(S.TOWNS), H)
-        cbg = np.stack([rng.integers(1, 6, H), rng.integers(1, 31, H), rng.integers(1, 26, H)], 1).tolist()
+        cbg = np.stack([rng.integers(1, 6, H), rng.integers(1, 31, H), rng.integers(1, 26, H)])  # 丁目, 番, 号
         has_building = rng.random(H) < 0.25
         bi, bn = rng.integers(0, len(S.BUILDINGS), H), rng.integers(0, len(S.BUILDING_NAMES), H)
-        room = (rng.integers(1, 9, H) * 100 + rng.integers(1, 13, H)).tolist()
+        room = rng.integers(1, 9, H) * 100 + rng.integers(1, 13, H)
         chome = rng.random(H) < 0.1
-        post = rng.integers(0, 10000, H).tolist()
-        surname, sur_kana, sur_common, address, resident_address, postcode = [], [], [], [], [], []
-        names = t.muni_names
-        for h in range(H):
-            if variant[h]:
-                v, c, k = S.VARIANT_SURNAMES[vi[h]]
-                surname.append(v), sur_kana.append(k), sur_common.append(c)
-            else:
-                s, k = S.OKINAWA_SURNAMES[oi[h]] if okinawa[h] else S.SURNAMES[common[h]]
-                surname.append(s), sur_kana.append(k), sur_common.append(None)
-            m = muni[h]
-            c, b, g = cbg[h]
-            building = f" {S.BUILDINGS[bi[h]]}{S.BUILDING_NAMES[bn[h]]} {room[h]}" if has_building[h] else ""
-            place = f"{PREFECTURES[pref[h] - 1]}{names[m]}{S.TOWNS[town[h]]}"
-            a = f"{place}{c}-{b}-{g}{building}"
-            address.append(a)
-            resident_address.append(f"{place}{c}丁目{b}番{g}号{building}" if chome[h] else a)
-            postcode.append(f"{t.muni_postcode[m]:03d}-{post[h]:04d}")
-        self.h_address, self.h_resident_address, self.h_postcode = address, resident_address, postcode
+        post = rng.integers(0, 10000, H)
+        # surnames: the common ones, then 沖縄's, then the 異体字 (with their common form)
+        nc, no = len(S.SURNAMES), len(S.OKINAWA_SURNAMES)
+        pool = [*S.SURNAMES, *S.OKINAWA_SURNAMES, *((v, k) for v, _, k in S.VARIANT_SURNAMES)]
+        which = np.where(variant, nc + no + vi, np.where(okinawa, nc + oi, common))
+        surname = np.array([w for w, _ in pool])[which]
+        sur_kana = np.array([k for _, k in pool])[which]
+        sur_common = np.array([c for _, c, _ in S.VARIANT_SURNAMES])[np.where(variant, vi, 0)]
+        add = np.strings.add
+        c, b, g = _DIGITS[0][cbg]
+        building = np.where(has_building, add(add(add(add(" ", np.array(S.BUILDINGS)[bi]), np.array(S.BUILDING_NAMES)[bn]), " "),
+                                              _DIGITS[0][room]), "")
+        place = add(add(np.array(PREFECTURES)[pref - 1], np.array(t.muni_names)[muni]), np.array(S.TOWNS)[town])
+        address = add(add(add(add(add(add(place, c), "-"), b), "-"), g), building)
+        formal = add(add(add(add(add(add(add(place, c), "丁目"), b), "番"), g), "号"), building)
+        self.h_address, self.h_resident_address = address.tolist(), np.where(chome, formal, address).tolist()
+        self.h_postcode = add(add(_DIGITS[3][t.muni_postcode[muni]], "-"), _DIGITS[4][post]).tolist()
         # given names by era of birth and sex
         n = self.n
         era = np.searchsorted(t.given_before, ymd(self.birth)[0], side="right")
-        given = [None] * n
-        given_kana = [None] * n
+        given = np.zeros(n, np.int64)  # index into the flat list of (name, kana)
+        flat: list = []
         for e in range(len(t.given)):
-            for s in (1, 2):
-                at = np.flatnonzero((era == e) & (self.sex == s))
-                pairs, cum = t.given[e][s - 1]
-                for i, j in zip(at.tolist(), _pick(rng, cum, len(at)).tolist()):
-                    given[i], given_kana[i] = pairs[j]
-        homes = self.home.tolist()
-        keep_common = (rng.random(n) < S.VARIANT_RESIDENT_COMMON).tolist()
-        self.name = [f"{surname[h]} {g}" for h, g in zip(homes, given)]
-        self.kana = [f"{sur_kana[h]} {k}" for h, k in zip(homes, given_kana)]
-        self.resident_name = [f"{sur_common[h]} {g}" if sur_common[h] and keep else nm
-                              for h, g, keep, nm in zip(homes, given, keep_common, self.name)]
+            for sx in (1, 2):
+                at = np.flatnonzero((era == e) & (self.sex == sx))
+                pairs, cum = t.given[e][sx - 1]
+                given[at] = len(flat) + _pick(rng, cum, len(at))
+                flat += pairs
+        homes = self.home
+        keep_common = rng.random(n) < S.VARIANT_RESIDENT_COMMON
+        given_name = add(" ", np.array([w for w, _ in flat])[given])
+        name = add(surname[homes], given_name)
+        self.name = name.tolist()
+        self.kana = add(sur_kana[homes], add(" ", np.array([k for _, k in flat])[given])).tolist()
+        self.resident_name = np.where(variant[homes] & keep_common, add(sur_common[homes], given_name), name).tolist()
 
     # -------------------------------------------------- insurance
 
