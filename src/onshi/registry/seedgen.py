@@ -1089,13 +1089,6 @@ def copy_binary(table: dict[str, Col], types: dict[str, str]) -> tuple[tuple[str
     block = [c for c in names if parts[c][1] is not None and (parts[c][0] >= 0).all()]
     rest = [c for c in names if c not in block]
     width = 2 + sum(4 + parts[c][1].shape[1] for c in block)
-    size = np.full(n, width, np.int64)
-    for c in rest:
-        size += 4 + np.maximum(parts[c][0], 0)
-    row = len(COPY_HEADER) + np.cumsum(size) - size
-    out = np.empty(len(COPY_HEADER) + int(size.sum()) + 2, np.uint8)
-    out[:len(COPY_HEADER)] = np.frombuffer(COPY_HEADER, np.uint8)
-    out[-2:] = 255  # the trailer: int16 -1
     head = np.empty((n, width), np.uint8)  # field count, then each column's length and value
     head[:, :2] = np.frombuffer(np.array(len(names), ">i2").tobytes(), np.uint8)
     at = 2
@@ -1104,6 +1097,15 @@ def copy_binary(table: dict[str, Col], types: dict[str, str]) -> tuple[tuple[str
         head[:, at:at + 4] = np.frombuffer(np.array(fixed.shape[1], ">i4").tobytes(), np.uint8)
         head[:, at + 4:at + 4 + fixed.shape[1]] = fixed
         at += 4 + fixed.shape[1]
+    if not rest:  # rows of one width: the blocks end to end
+        return tuple(block), np.concatenate([np.frombuffer(COPY_HEADER, np.uint8), head.ravel(), np.full(2, 255, np.uint8)])
+    size = np.full(n, width, np.int64)
+    for c in rest:
+        size += 4 + np.maximum(parts[c][0], 0)
+    row = len(COPY_HEADER) + np.cumsum(size) - size
+    out = np.empty(len(COPY_HEADER) + int(size.sum()) + 2, np.uint8)
+    out[:len(COPY_HEADER)] = np.frombuffer(COPY_HEADER, np.uint8)
+    out[-2:] = 255  # the trailer: int16 -1
     out[(row[:, None] + np.arange(width)).ravel()] = head.ravel()
     pos = row + width
     four = np.arange(4)
