@@ -52,6 +52,21 @@ def test_the_same_seed_gives_the_same_rows_whatever_the_workers_and_the_database
             conn.execute(text(f"TRUNCATE {', '.join(t.name for t in schema.TABLES_IN_LOAD_ORDER)} RESTART IDENTITY CASCADE"))
 
 
+@pytest.mark.registry
+def test_a_tiny_population_with_empty_tables_loads_the_same_on_postgresql(engine, tmp_path) -> None:  # noqa: ANN001
+    """3 people: no event and no application for a 資格確認書, tables COPYd with no row."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("compares the binary COPY with SQLite's rows")
+    lite = db.make_engine(f"sqlite:///{tmp_path / 'tiny.sqlite3'}")
+    db.migrate(lite)
+    seed.seed_registry(lite, 3, seed=1, today=TODAY, progress=False, history=False)
+    expected = _rows(lite)
+    lite.dispose()
+    assert expected["member_event"] == expected["certificate_application"] == [] and len(expected["person"]) == 3
+    seed.seed_registry(engine, 3, seed=1, today=TODAY, progress=False, history=False, workers=1)
+    assert _rows(engine) == expected
+
+
 def test_two_seeds_at_once_leave_one_population(engine) -> None:  # noqa: ANN001
     """Both would find the registry empty: the second is refused (another seed running, or the
     registry no longer empty) and the first's rows stand alone, indexes and keys rebuilt."""

@@ -94,7 +94,7 @@ BUILDERS = 2  # connections building at once (the server has two cores; each bui
 
 def _build(engine: Engine, builds: Sequence[str], foreign: Sequence[str], analyze: Sequence[str] = ()) -> None:
     """Build what deferred_indexes dropped, then refresh the statistics of `analyze`:
-    1. primary keys, unique constraints and indexes, BUILDERS at a time, largest table first;
+    1. primary keys, unique constraints and indexes, BUILDERS at a time, the tables taking turns;
     2. the foreign keys added NOT VALID (catalog only: they hold from then on);
     3. per table, on BUILDERS connections: VALIDATE its foreign keys (it checks every loaded
        row as ADD CONSTRAINT would, but locks the referenced table only in ROW SHARE mode, so
@@ -123,9 +123,12 @@ def _build(engine: Engine, builds: Sequence[str], foreign: Sequence[str], analyz
         present = set(conn.execute(text("SELECT conname FROM pg_constraint UNION SELECT relname FROM pg_class WHERE relkind = 'i'")).scalars())
         valid = set(conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'f' AND convalidated")).scalars())
         size = dict(conn.execute(text("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relkind = 'r'")).all())
-    largest = lambda s: -size.get(table_of(s), 0)  # noqa: E731
+    # each table's constraints (ACCESS EXCLUSIVE) then its indexes, the tables taking turns,
+    # largest first: two builds at once are mostly on two tables, and do not wait on each other
+    todo = [s for s in builds if name_of(s) not in present]
+    rank = {s: sum(table_of(o) == table_of(s) for o in todo[:i]) for i, s in enumerate(todo)}
     with ThreadPoolExecutor(max_workers=BUILDERS) as pool:
-        list(pool.map(lambda s: run([s]), sorted((s for s in builds if name_of(s) not in present), key=largest)))
+        list(pool.map(lambda s: run([s]), sorted(todo, key=lambda s: (rank[s], -size.get(table_of(s), 0)))))
     run([f"{s} NOT VALID" for s in foreign if name_of(s) not in present])
     per_table: dict[str, list[str]] = {t: [] for t in sorted(tables, key=lambda t: -size.get(t, 0))}
     for s in foreign:

@@ -201,7 +201,7 @@ def _load_postgres(engine: Engine, people: int, seed: int, today: Date, chunks: 
     import multiprocessing as mp
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    restore = deferred_indexes(engine, LOADED, analyze=(*LOADED, "insurer", "facility", "issuance_setting"))
+    restore = deferred_indexes(engine, LOADED, analyze=[t.name for t in schema.TABLES_IN_LOAD_ORDER])  # every table, as ANALYZE would
     try:
         with mp.get_context("spawn").Pool(workers, _worker_init, (url, people, seed, today, config.mynumber_key())) as pool:
             for (index, _, size), done in zip(chunks, pool.imap_unordered(_worker_chunk, chunks)):

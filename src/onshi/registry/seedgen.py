@@ -1054,7 +1054,7 @@ def _payload(col: Col, pg: str, n: int):  # noqa: ANN202
             fixed = col.values.view(np.uint8).reshape(n, col.values.itemsize)
         else:
             v = col.values - _PG_EPOCH if col.kind == "date" else col.values
-            fixed = np.ascontiguousarray(v.astype(_BINARY[pg])).view(np.uint8).reshape(n, -1)
+            fixed = np.ascontiguousarray(v.astype(_BINARY[pg])).view(np.uint8).reshape(n, np.dtype(_BINARY[pg]).itemsize)
         length = np.full(n, fixed.shape[1], np.int64)
         if null is not None:
             length[null] = -1
