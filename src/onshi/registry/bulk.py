@@ -8,6 +8,7 @@ a failed load leaves the registry empty.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Iterable, Sequence
 
 from sqlalchemy import Engine
@@ -54,8 +55,9 @@ class BulkWriter:
         """Commit what was written so far; the writer stays open for more (no ANALYZE)."""
         self._raw.commit()
 
-    def finish(self, id_tables: Sequence[str] = ()) -> None:
-        """Commit, move the id sequences past the ids written, and refresh planner statistics."""
+    def finish(self, id_tables: Sequence[str] = (), analyze: bool = True) -> None:
+        """Commit, move the id sequences past the ids written, and refresh planner statistics
+        (analyze=False: the caller has)."""
         cur = self._conn.cursor()
         if self.dialect == "postgresql":
             for table in id_tables:
@@ -63,9 +65,10 @@ class BulkWriter:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 )
         self._raw.commit()
-        cur.execute("ANALYZE")
-        if self.dialect == "postgresql":
-            self._raw.commit()
+        if analyze:
+            cur.execute("ANALYZE")
+            if self.dialect == "postgresql":
+                self._raw.commit()
         cur.close()
         self._done = True
 
@@ -84,19 +87,57 @@ class BulkWriter:
 DEFERRED = "deferred_indexes"  # the setting that holds what a bulk load dropped, until it is built again
 
 
-def _build(engine: Engine, builds: Sequence[str], foreign: Sequence[str]) -> None:
+_ADD = re.compile(r'ALTER TABLE (\S+) ADD CONSTRAINT "([^"]+)"')
+_INDEX = re.compile(r"CREATE (?:UNIQUE )?INDEX (\S+) ON (?:public\.)?(\S+)")
+BUILDERS = 2  # connections building at once (the server has two cores; each build may add parallel workers)
+
+
+def _build(engine: Engine, builds: Sequence[str], foreign: Sequence[str], analyze: Sequence[str] = ()) -> None:
+    """Build what deferred_indexes dropped, then refresh the statistics of `analyze`:
+    1. primary keys, unique constraints and indexes, BUILDERS at a time, the tables taking turns;
+    2. the foreign keys added NOT VALID (catalog only: they hold from then on);
+    3. per table, on BUILDERS connections: VALIDATE its foreign keys (it checks every loaded
+       row as ADD CONSTRAINT would, but locks the referenced table only in ROW SHARE mode, so
+       that the tables that point at one table are checked at once), then ANALYZE.
+    What already exists (a build interrupted half-way) is left as it is."""
     from concurrent.futures import ThreadPoolExecutor
 
     from sqlalchemy import text
 
-    def run(statement: str) -> None:
-        with engine.begin() as conn:
-            conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
-            conn.execute(text(statement))
+    def run(statements: Sequence[str]) -> None:
+        for statement in statements:
+            with engine.begin() as conn:
+                conn.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
+                conn.execute(text(statement))
 
-    for group in (builds, foreign):
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(run, group))
+    def table_of(statement: str) -> str:
+        m = _ADD.match(statement) or _INDEX.match(statement)
+        return m.group(1) if m.re is _ADD else m.group(2)
+
+    def name_of(statement: str) -> str:
+        m = _ADD.match(statement)
+        return m.group(2) if m else _INDEX.match(statement).group(1)
+
+    tables = {table_of(s) for s in [*builds, *foreign]} | set(analyze)
+    with engine.connect() as conn:
+        present = set(conn.execute(text("SELECT conname FROM pg_constraint UNION SELECT relname FROM pg_class WHERE relkind = 'i'")).scalars())
+        valid = set(conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'f' AND convalidated")).scalars())
+        size = dict(conn.execute(text("SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relkind = 'r'")).all())
+    # each table's constraints (ACCESS EXCLUSIVE) then its indexes, the tables taking turns,
+    # largest first: two builds at once are mostly on two tables, and do not wait on each other
+    todo = [s for s in builds if name_of(s) not in present]
+    rank = {s: sum(table_of(o) == table_of(s) for o in todo[:i]) for i, s in enumerate(todo)}
+    with ThreadPoolExecutor(max_workers=BUILDERS) as pool:
+        list(pool.map(lambda s: run([s]), sorted(todo, key=lambda s: (rank[s], -size.get(table_of(s), 0)))))
+    run([f"{s} NOT VALID" for s in foreign if name_of(s) not in present])
+    per_table: dict[str, list[str]] = {t: [] for t in sorted(tables, key=lambda t: -size.get(t, 0))}
+    for s in foreign:
+        if name_of(s) not in valid:
+            per_table[table_of(s)].append(f'ALTER TABLE {table_of(s)} VALIDATE CONSTRAINT "{name_of(s)}"')
+    for t in analyze:
+        per_table[t].append(f"ANALYZE {t}")
+    with ThreadPoolExecutor(max_workers=BUILDERS) as pool:
+        list(pool.map(run, [v for v in per_table.values() if v]))
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM setting WHERE name = :n"), {"n": DEFERRED})
 
@@ -116,11 +157,12 @@ def restore_deferred(engine: Engine) -> None:
         _build(engine, saved["builds"], saved["foreign"])
 
 
-def deferred_indexes(engine: Engine, tables: Sequence[str]):  # noqa: ANN201
+def deferred_indexes(engine: Engine, tables: Sequence[str], analyze: Sequence[str] = ()):  # noqa: ANN201
     """PostgreSQL: drop the indexes and constraints of `tables` (and the foreign keys that
-    point at them) before a bulk load; returns the function that builds them again — primary
-    keys, unique constraints and indexes two at a time (each with a large
-    maintenance_work_mem), then the foreign keys, which check the loaded rows. What was dropped
+    point at them) before a bulk load; returns the function that builds them again (_build:
+    primary keys, unique constraints and indexes two at a time, each with a large
+    maintenance_work_mem, then the foreign keys, which check the loaded rows) and ANALYZEs
+    `analyze`. What was dropped
     is kept in the `deferred_indexes` setting until it is built again, so that an interrupted
     load is repaired by `restore_deferred` (db.reset, the next seed). Elsewhere: a no-op."""
     import json
@@ -148,4 +190,4 @@ def deferred_indexes(engine: Engine, tables: Sequence[str]):  # noqa: ANN201
             conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
         for name, _ in indexes:
             conn.execute(text(f"DROP INDEX {name}"))
-    return lambda: _build(engine, builds, foreign)
+    return lambda: _build(engine, builds, foreign, analyze)

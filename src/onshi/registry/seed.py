@@ -143,8 +143,8 @@ def _seed(engine: Engine, people: int, seed: int, today: Date | None, progress: 
         if engine.dialect.name == "postgresql":
             _load_postgres(engine, people, seed, today, chunks, workers or os.cpu_count() or 1, counts, lambda n: bar.advance(task, n))
             bar.update(task, description="indexes, constraints, statistics")
-            with BulkWriter(engine) as writer:
-                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"))
+            with BulkWriter(engine) as writer:  # _load_postgres analysed every table it wrote
+                writer.finish(("person", "qualification", "document", "member_event", "certificate_application"), analyze=False)
     history_seconds = None
     if history:  # the insurers' issuance runs since 2024-12-02
         from ..issuance.replay import replay_history
@@ -177,11 +177,12 @@ def _worker_init(url: str, people: int, seed: int, today: Date, key: bytes) -> N
 
     from . import seedgen
 
-    _WORKER.update(tables=seedgen.Tables(people, seed, today), conn=psycopg.connect(url), people=people, seed=seed, key=key)
+    types = {t: seedgen.pg_types(schema.metadata.tables[t]) for t in LOADED}
+    _WORKER.update(tables=seedgen.Tables(people, seed, today), conn=psycopg.connect(url), people=people, seed=seed, key=key, types=types)
 
 
 def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
-    """Generate one chunk and COPY it in one transaction (each table one COPY)."""
+    """Generate one chunk and COPY it in one transaction (each table one binary COPY)."""
     from . import seedgen
 
     w = _WORKER
@@ -191,21 +192,22 @@ def _worker_chunk(chunk: tuple[int, int, int]) -> dict[str, int]:
     counts = {}
     with conn.cursor() as cur:
         for table in LOADED:
-            cols = rows[table]
-            with cur.copy(f"COPY {table} ({_quoted(tuple(cols))}) FROM STDIN") as copy:
-                copy.write(seedgen.copy_text(cols))
-            counts[table] = len(next(iter(cols.values())).values)
+            columns, data = seedgen.copy_binary(rows[table], w["types"][table])
+            with cur.copy(f"COPY {table} ({_quoted(columns)}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(memoryview(data))
+            counts[table] = len(next(iter(rows[table].values())).values)
     conn.commit()
     return counts
 
 
 def _load_postgres(engine: Engine, people: int, seed: int, today: Date, chunks: list, workers: int, counts: dict, advance) -> None:  # noqa: ANN001
     """Drop the loaded tables' indexes and constraints, COPY the chunks from `workers`
-    processes, build the indexes and constraints again (two at a time)."""
+    processes, build the indexes and constraints again (two at a time) and ANALYZE what the
+    seed wrote."""
     import multiprocessing as mp
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    restore = deferred_indexes(engine, LOADED)
+    restore = deferred_indexes(engine, LOADED, analyze=[t.name for t in schema.TABLES_IN_LOAD_ORDER])  # every table, as ANALYZE would
     try:
         with mp.get_context("spawn").Pool(workers, _worker_init, (url, people, seed, today, config.mynumber_key())) as pool:
             for (index, _, size), done in zip(chunks, pool.imap_unordered(_worker_chunk, chunks)):
