@@ -118,33 +118,33 @@ class _Lost(Exception):
 
 
 def test_a_request_that_keeps_losing_takes_turns(engine):  # noqa: ANN001
-    """db.retrying: after TAKE_TURNS_AFTER lost rounds the request's write transactions hold the
-    turn lock (PostgreSQL advisory lock), so requests that keep losing queue instead of racing;
-    the first rounds do not queue. A conflict that outlasts every attempt is still given up."""
+    """db.retrying: every write transaction holds the turn lock (PostgreSQL advisory lock)
+    shared; after TAKE_TURNS_AFTER lost rounds the request's transactions hold it exclusively,
+    so no other writer runs beside it. A conflict that outlasts every attempt is still given up."""
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
     from onshi.registry import db
 
-    held: list[bool] = []
+    held: list[str | None] = []
 
     def work() -> str:
         with db.write_transaction(engine) as conn:
             if engine.dialect.name == "postgresql":
-                held.append(bool(conn.execute(text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
-                    "AND ((classid::bigint << 32) | objid::bigint) = (:key)::bigint"), {"key": db.TURN_KEY}).scalar_one()))
+                held.append(conn.execute(text(
+                    "SELECT max(mode) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted "
+                    "AND ((classid::bigint << 32) | objid::bigint) = (:key)::bigint"), {"key": db.TURN_KEY}).scalar_one())
             else:
-                held.append(False)
+                held.append(None)
             if len(held) <= db.TAKE_TURNS_AFTER + 1:
                 raise OperationalError("SELECT 1", {}, _Lost())
             return "done"
 
     assert db.retrying(work, pause=0.001) == "done"
-    expect_turns = engine.dialect.name == "postgresql"
-    assert held == [False] * db.TAKE_TURNS_AFTER + [expect_turns] * 2
-    # outside retrying nothing queues
+    pg = engine.dialect.name == "postgresql"
+    assert held == ["ShareLock" if pg else None] * db.TAKE_TURNS_AFTER + ["ExclusiveLock" if pg else None] * 2
+    # a write that gives up never held it alone
     held.clear()
     with pytest.raises(OperationalError):
         db.retrying(work, attempts=2, pause=0.001)
-    assert held == [False, False]
+    assert held == ["ShareLock" if pg else None] * 2

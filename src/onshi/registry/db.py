@@ -64,8 +64,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             conn.commit()
         return
     with engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn, conn.begin():
-        if _taking_turns.get():  # see `retrying`: this request has lost often enough to queue
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TURN_KEY})
+        # See `retrying`: every write holds the turn lock shared; one that has lost often enough
+        # holds it alone (taken first, before any row), so no other writer can make it lose again.
+        lock = "pg_advisory_xact_lock" if _taking_turns.get() else "pg_advisory_xact_lock_shared"
+        conn.execute(text(f"SELECT {lock}(:key)"), {"key": TURN_KEY})
         yield conn
 
 
@@ -118,10 +120,11 @@ def retrying(work: Callable[[], T], attempts: int = 20, pause: float = 0.25) -> 
 
     Under overload SERIALIZABLE can make the same request lose round after round (its
     transaction stays open longer than the others', so it is the one aborted): after
-    TAKE_TURNS_AFTER lost rounds its `write_transaction`s first take a transaction-scoped
-    advisory lock (PostgreSQL), so the requests that lose often take turns with each other
-    instead of racing, and the 409 only comes when a conflict outlasts all the attempts
-    (measured by `onshi bench national` overloaded: 12 acquisitions were 409 before)."""
+    TAKE_TURNS_AFTER lost rounds its `write_transaction`s first take the turn lock (a
+    transaction-scoped advisory lock, PostgreSQL) exclusively, where every other write holds it
+    shared: it waits for the writes in flight, then runs with no other writer beside it, and
+    the 409 only comes when a conflict outlasts all the attempts (`onshi bench national`
+    overloaded 10×: 12 acquisitions were 409 before, 1 with a turn lock among the losers only)."""
     for attempt in range(attempts):
         token = _taking_turns.set(attempt >= TAKE_TURNS_AFTER)
         try:
