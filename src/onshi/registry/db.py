@@ -65,7 +65,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect().execution_options(isolation_level="SERIALIZABLE") as conn, conn.begin():
         # See `retrying`: every write holds the turn lock shared; one that has lost often enough
-        # holds it alone (taken first, before any row), so no other writer can make it lose again.
+        # holds it alone (taken first, before any row), so no other write transaction runs beside
+        # it (the issuance run's batches, READ COMMITTED, do not take it: they can still conflict).
         lock = "pg_advisory_xact_lock" if _taking_turns.get() else "pg_advisory_xact_lock_shared"
         conn.execute(text(f"SELECT {lock}(:key)"), {"key": TURN_KEY})
         yield conn
