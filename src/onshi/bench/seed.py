@@ -19,7 +19,7 @@ import time
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-PGBENCH_DB = "onshi_pgbench_init"
+PGBENCH_DB = "onshi_pgbench_init"  # and the process id: two runs on one server do not share it
 
 
 def _env(url: str) -> dict:
@@ -34,13 +34,15 @@ def pgbench_init(url: str, scale: int) -> dict | None:
     """`pgbench -i -s scale` on a scratch database of the same server (dropped afterwards)."""
     if not shutil.which("pgbench"):
         return None
-    env = _env(url)
-    subprocess.run(["dropdb", "--if-exists", PGBENCH_DB], env=env, capture_output=True)
-    subprocess.run(["createdb", PGBENCH_DB], env=env, capture_output=True, check=True)
-    began = time.perf_counter()
-    out = subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), PGBENCH_DB], env=env, capture_output=True, text=True, check=True)
-    seconds = time.perf_counter() - began
-    subprocess.run(["dropdb", "--if-exists", PGBENCH_DB], env=env, capture_output=True)
+    env, name = _env(url), f"{PGBENCH_DB}_{os.getpid()}"
+    subprocess.run(["dropdb", "--if-exists", name], env=env, capture_output=True)
+    subprocess.run(["createdb", name], env=env, capture_output=True, check=True)
+    try:
+        began = time.perf_counter()
+        out = subprocess.run(["pgbench", "-i", "-q", "-s", str(scale), name], env=env, capture_output=True, text=True, check=True)
+        seconds = time.perf_counter() - began
+    finally:
+        subprocess.run(["dropdb", "--if-exists", name], env=env, capture_output=True)
     rows = scale * 100_000 + scale * 10 + scale
     done = re.search(r"done in ([\d.]+) s \((.*)\)", out.stderr + out.stdout)
     return {"scale": scale, "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds), "phases": done.group(2) if done else ""}

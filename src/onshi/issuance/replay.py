@@ -144,6 +144,22 @@ def _dates(row: tuple, facts: Facts, kouki: bool, documents: bool) -> list[dt.da
     return out
 
 
+_UNTIL: dict = {}
+
+
+def _until(decider: IssuanceEngine, settings: dict, days: list[dt.date]) -> dict[str, set[dt.date]]:
+    """Each insurer's certificate_until dates over the run days: once per (engine, settings,
+    days), not once per part (579 insurers × 49 days of option lookups a part)."""
+    key = (id(decider), id(settings), tuple(days))
+    found = _UNTIL.get(key)
+    if found is None or found[0] is not decider or found[1] is not settings:
+        insurers = {n: s.insurer for n, s in settings.items()}
+        _UNTIL.clear()
+        found = _UNTIL[key] = (decider, settings, {n: {decider.options(ins, d).certificate_until for d in days} - {None}
+                                                   for n, ins in insurers.items()})
+    return found[2]
+
+
 class _Part:
     """One part of the registry replayed over the run days."""
 
@@ -154,7 +170,7 @@ class _Part:
         self.keys = [self._key(r) for r in self.rules]
         self.regimes = {key: r for key, r in zip(self.keys, self.rules)}
         self.changes = [i for i in range(1, len(days)) if self.keys[i] != self.keys[i - 1]]
-        self.until = {n: {decider.options(ins, d).certificate_until for d in days} - {None} for n, ins in self.insurers.items()}
+        self.until = _until(decider, settings, days)
         self.new_docs: list[tuple[dict, list]] = []  # (row, its held-document list: the expires as it ends)
         self.ends: list[dict] = []
         self.apps: dict[int, tuple] = {}  # application id → (decision, day, run id) of its last change
