@@ -116,3 +116,27 @@ def test_kill_9_loses_no_answered_lookup_and_takes_the_workers_down(tmp_path, en
             except OSError:
                 pass
         log.close()
+
+
+def test_a_worker_freezes_what_it_built_before_serving(tmp_path, monkeypatch):
+    """The worker's app and everything imported before it are out of the collector's reach
+    (gc.freeze), so a full collection does not stop the loop for all of them (server.py)."""
+    import gc
+
+    from onshi.interfaces.http import server
+
+    from onshi.registry import db
+
+    url = f"sqlite:///{tmp_path / 'frozen.sqlite3'}"
+    db.migrate(db.make_engine(url))
+    monkeypatch.setenv("ONSHI_DATABASE_URL", url)
+    monkeypatch.delenv("ONSHI_SUPERVISOR_PID", raising=False)
+    gc.unfreeze()
+    try:
+        app = server.app_from_env()
+        assert gc.get_freeze_count() > 10_000  # the modules and the app, not a handful
+        assert callable(app)  # the ASGI app, built before the freeze
+        gc.collect()
+        assert gc.get_freeze_count() > 10_000  # a full collection leaves the frozen alone
+    finally:
+        gc.unfreeze()

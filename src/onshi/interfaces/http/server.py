@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -24,7 +25,14 @@ def app_from_env() -> FastAPI:
     if supervisor and supervisor.isdigit() and int(supervisor) == os.getppid():
         exit_with_supervisor(int(supervisor))
     engine = make_engine()
-    return create_app(Registry(engine, buffered_log=True))
+    app = create_app(Registry(engine, buffered_log=True))
+    # What is alive now (the modules, the app, the policy: about 160,000 objects) lives as long
+    # as the worker: out of the collector's reach (gc.freeze), so that its full collections
+    # look only at what the requests made since. Before, each full collection walked all of
+    # them, about 100 ms with the loop stopped, three times in 10 s of lookups by numbers at
+    # 32 connections: their p99 over HTTP was 70-100 ms; frozen, 13 ms (README "Benchmarks").
+    gc.freeze()
+    return app
 
 
 def exit_with_supervisor(supervisor: int) -> None:
