@@ -39,10 +39,12 @@ sequence but part by part, so they are not in the played order.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import time
 from bisect import bisect_left, bisect_right
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 
@@ -317,10 +319,32 @@ def _set_expires(conn: Connection, values: list[tuple[int, dt.date | None]]) -> 
                  [{"doc": k, "until": v} for k, v in values])
 
 
+@contextmanager
+def _collector_paused():  # noqa: ANN202
+    """Python's cyclic collector off for one part, on again after it (what the part made and
+    dropped is freed by reference counting as it goes; a cycle waits for the next collection).
+    A part holds hundreds of thousands of facts, decisions and rows alive: each full collection
+    walked all of them and found nothing, 40 % of the replay's time (200,000 people, one
+    process: 63.7 s with it, 37.9 s without; the same history)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
                 settings: dict) -> dict:
     """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies.
     `first`: those of them the first run day's SQL selects."""
+    with _collector_paused():
+        return _replay_part(conn, ids, first, days, run_ids, decider, settings)
+
+
+def _replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
+                 settings: dict) -> dict:
     parts = [read_facts(conn, ids[n:n + READ]) for n in range(0, len(ids), READ)]
     facts = Facts([r for p in parts for r in p.rows], set().union(*(p.dv for p in parts)), {}, {}, {}, {})
     for p in parts:

@@ -3,8 +3,9 @@ qualification, card and document of a chunk at once instead of one Python object
 
 A chunk is decided by (seed, people, today, chunk index) alone and every id in it by the
 person ids it covers (qualification id = 3·person + k, document id = 5·person + k, card serial
-a bijection of 8·person + k, member numbers a bijection of 2·person + k): the same seed gives the
-same rows whatever the number of worker processes that generate the chunks (registry/seed.py).
+a bijection of 8·person + k, member numbers a bijection of 2·person + k, member event id =
+3·qualification + k, an application's id its qualification's): the same seed gives the same rows,
+ids included, whatever the number of worker processes that generate the chunks (registry/seed.py).
 
 What it models (kept from the per-person generator of issue 2/12; see seed.py's reference data):
 Japan's 2025 age pyramid and male share by band; students 18–21; couples by age (the wife about
@@ -43,6 +44,7 @@ Date = dt.date
 EPOCH = Date(1970, 1, 1)
 CHUNK = 100_000  # people per chunk: the unit of generation, of a worker's COPY and of determinism
 Q_STRIDE, D_STRIDE, C_STRIDE = 3, 5, 8  # ids per person: qualifications, old documents, cards
+E_STRIDE = 3  # member event ids per qualification: its acquisition, registration, loss
 
 # 健康保険証利用登録 by age (who will register a card they hold), tuned so that the members
 # holding a card whose registration stands on 2025-10-31 (R-S3) are about 70 % as nationally:
@@ -927,7 +929,10 @@ class _Chunk:
         ev_q = np.concatenate(ev_q)
         order = np.argsort(q["id"][ev_q], kind="stable")
         ev_q = ev_q[order]
-        events = {"qualification_id": _int(q["id"][ev_q]), "insurer_number": _str(Coded(t.insurers, q["insurer"][ev_q])),
+        # ids by the qualification (each kind at most once a qualification), not by the order the
+        # workers' chunks reach the database: the same seed gives the same ids
+        ev_id = E_STRIDE * (q["id"][ev_q] - 1) + 1 + np.concatenate(ev_kind)[order]
+        events = {"id": _int(ev_id), "qualification_id": _int(q["id"][ev_q]), "insurer_number": _str(Coded(t.insurers, q["insurer"][ev_q])),
                   "kind": _str(Coded([kind for _, kind, _, _ in parts], np.concatenate(ev_kind)[order])), "date": _date(np.concatenate(ev_date)[order]),
                   "recorded": _date(np.concatenate(ev_rec)[order])}
         age = self.age[q["person"]]
@@ -942,7 +947,8 @@ class _Chunk:
         reasons = np.array(["care", "care", "card_lost", "card_renewal", "other"])
         reason = np.where(keep_cert, np.where(rng.random(nq) < 0.7, "care", "other"), reasons[rng.integers(0, 5, nq)])
         at = np.flatnonzero(apply)
-        applications = {"qualification_id": _int(q["id"][at]), "insurer_number": _str(Coded(t.insurers, q["insurer"][at])),
+        # at most one a qualification: its id is the qualification's
+        applications = {"id": _int(q["id"][at]), "qualification_id": _int(q["id"][at]), "insurer_number": _str(Coded(t.insurers, q["insurer"][at])),
                         "date": _date(when[at]), "reason": _str(reason[at].tolist()), "recorded": _date(when[at])}
         return events, applications
 
