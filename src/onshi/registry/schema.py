@@ -36,8 +36,9 @@ def Code(length: int) -> String:  # noqa: N802 (a type, like String)
     BINARY elsewhere. For the registry's keys (the 個人番号 hash, card serials, insurer numbers,
     記号・番号・枝番): their order is the code points' on both databases, whatever the server's
     locale, and PostgreSQL sorts and compares them without the locale (abbreviated keys), which
-    builds the seed's key indexes 3-6 times faster on 10 million people (README "Capacity")."""
+    builds the seed's key indexes 1.5-4 times faster on 10 million people (README "Benchmarks")."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
+
 
 insurer = Table(
     "insurer",

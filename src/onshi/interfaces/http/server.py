@@ -30,7 +30,7 @@ def app_from_env() -> FastAPI:
     # as the worker: out of the collector's reach (gc.freeze), so that its full collections
     # look only at what the requests made since. Before, each full collection walked all of
     # them, about 100 ms with the loop stopped, three times in 10 s of lookups by numbers at
-    # 32 connections: their p99 over HTTP was 70-100 ms; frozen, 13 ms (README "Benchmarks").
+    # 32 connections: their p99 over HTTP was 70-100 ms; frozen, 11-13 ms (README "Benchmarks").
     gc.freeze()
     return app
 

@@ -6,14 +6,13 @@ They are digits, hex and the few characters a 記号 holds; the server's locale 
 comparing them but cost: with a locale (even C.UTF-8 on PostgreSQL 15) every comparison goes
 through strcoll and sorts get no abbreviated keys. Measured on a 10-million-person registry,
 one index alone: the hash's unique index 24.6 s → 5.1 s, the card serial's 24.0 s → 3.7 s,
-ix_qualification_numbers 24.8 s → 8.4 s (README "Capacity"). Their order is now the code
+ix_qualification_numbers 24.8 s → 8.4 s (README "Benchmarks", Seeding). Their order is now the code
 points' — SQLite's (BINARY) and C.UTF-8's already.
 
 Equality is unchanged (every collation involved is deterministic), and a comparison with a
 column of the default collation takes "C" (PostgreSQL's collation derivation), so joins with
 the claim's and the reference's numbers need no COLLATE. The indexes on these columns are
-rebuilt by the ALTER: about a minute on 10 million people, longer than a seed's build because
-they are rebuilt one by one. SQLite: nothing to do.
+rebuilt by the ALTER: 32 s on 10 million people. SQLite: nothing to do.
 
 Revision ID: 0012
 Revises: 0011
