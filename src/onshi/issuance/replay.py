@@ -39,18 +39,16 @@ sequence but part by part, so they are not in the played order.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import os
-import time
 from bisect import bisect_left, bisect_right
-from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from .. import config
+from ..collector import paused
 from ..domain.card import grace_period_end as _grace_end
 from ..domain.copay import elderly_start, kouki_start
 from ..domain.dates import add_months
@@ -319,27 +317,11 @@ def _set_expires(conn: Connection, values: list[tuple[int, dt.date | None]]) -> 
                  [{"doc": k, "until": v} for k, v in values])
 
 
-@contextmanager
-def _collector_paused():  # noqa: ANN202
-    """Python's cyclic collector off for one part, on again after it (what the part made and
-    dropped is freed by reference counting as it goes; a cycle waits for the next collection).
-    A part holds hundreds of thousands of facts, decisions and rows alive: each full collection
-    walked all of them and found nothing, 40 % of the replay's time (200,000 people, one
-    process: 63.7 s with it, 37.9 s without; the same history)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
                 settings: dict) -> dict:
     """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies.
     `first`: those of them the first run day's SQL selects."""
-    with _collector_paused():
+    with paused():  # a part holds its facts, decisions and rows: full collections walked them for nothing (40 % of the time)
         return _replay_part(conn, ids, first, days, run_ids, decider, settings)
 
 
