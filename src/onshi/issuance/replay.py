@@ -144,33 +144,24 @@ def _dates(row: tuple, facts: Facts, kouki: bool, documents: bool) -> list[dt.da
     return out
 
 
-_UNTIL: dict = {}
-
-
 def _until(decider: IssuanceEngine, settings: dict, days: list[dt.date]) -> dict[str, set[dt.date]]:
-    """Each insurer's certificate_until dates over the run days: once per (engine, settings,
-    days), not once per part (579 insurers × 49 days of option lookups a part)."""
-    key = (id(decider), id(settings), tuple(days))
-    found = _UNTIL.get(key)
-    if found is None or found[0] is not decider or found[1] is not settings:
-        insurers = {n: s.insurer for n, s in settings.items()}
-        _UNTIL.clear()
-        found = _UNTIL[key] = (decider, settings, {n: {decider.options(ins, d).certificate_until for d in days} - {None}
-                                                   for n, ins in insurers.items()})
-    return found[2]
+    """Each insurer's certificate_until dates over the run days: computed once by the caller of
+    the parts (579 insurers × 49 days of option lookups), not once per part."""
+    return {n: {decider.options(s.insurer, d).certificate_until for d in days} - {None} for n, s in settings.items()}
 
 
 class _Part:
     """One part of the registry replayed over the run days."""
 
-    def __init__(self, facts: Facts, days: list[dt.date], decider: IssuanceEngine, settings: dict, run_ids: list[int], first: set[int]):
+    def __init__(self, facts: Facts, days: list[dt.date], decider: IssuanceEngine, settings: dict, run_ids: list[int], first: set[int],
+                 until: dict[str, set[dt.date]]):
         self.facts, self.days, self.decider, self.settings, self.run_ids, self.first = facts, days, decider, settings, run_ids, first
         self.insurers = {n: s.insurer for n, s in settings.items()}
         self.rules = [decider.rules(d) for d in days]
         self.keys = [self._key(r) for r in self.rules]
         self.regimes = {key: r for key, r in zip(self.keys, self.rules)}
         self.changes = [i for i in range(1, len(days)) if self.keys[i] != self.keys[i - 1]]
-        self.until = _until(decider, settings, days)
+        self.until = until
         self.new_docs: list[tuple[dict, list]] = []  # (row, its held-document list: the expires as it ends)
         self.ends: list[dict] = []
         self.apps: dict[int, tuple] = {}  # application id → (decision, day, run id) of its last change
@@ -318,21 +309,22 @@ def _set_expires(conn: Connection, values: list[tuple[int, dt.date | None]]) -> 
 
 
 def replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
-                settings: dict) -> dict:
+                settings: dict, until: dict[str, set[dt.date]] | None = None) -> dict:
     """Read, replay and write the qualifications `ids` (the caller commits): the part's tallies.
-    `first`: those of them the first run day's SQL selects."""
+    `first`: those of them the first run day's SQL selects; `until`: _until of the same
+    arguments, when the caller replays several parts."""
     with paused():  # a part holds its facts, decisions and rows: full collections walked them for nothing (40 % of the time)
-        return _replay_part(conn, ids, first, days, run_ids, decider, settings)
+        return _replay_part(conn, ids, first, days, run_ids, decider, settings, until or _until(decider, settings, days))
 
 
 def _replay_part(conn: Connection, ids: list[int], first: list[int], days: list[dt.date], run_ids: list[int], decider: IssuanceEngine,
-                 settings: dict) -> dict:
+                 settings: dict, until: dict[str, set[dt.date]]) -> dict:
     parts = [read_facts(conn, ids[n:n + READ]) for n in range(0, len(ids), READ)]
     facts = Facts([r for p in parts for r in p.rows], set().union(*(p.dv for p in parts)), {}, {}, {}, {})
     for p in parts:
         for name in ("cards", "docs", "events", "applications"):
             getattr(facts, name).update(getattr(p, name))
-    part = _Part(facts, days, decider, settings, run_ids, set(first))
+    part = _Part(facts, days, decider, settings, run_ids, set(first), until)
     part.run()
     part.write(conn)
     return {"tallies": [(t.to_json(), t.warnings) for t in part.tallies], "decided": part.decided}
@@ -345,13 +337,14 @@ def _worker_start(url: str, days: list[dt.date], run_ids: list[int]) -> None:
     engine = db.make_engine(url, pool_size=1, max_overflow=0)
     with engine.connect() as conn:
         settings = read_settings(conn, None)
-    _WORKER.update(engine=engine, days=days, run_ids=run_ids, decider=IssuanceEngine(load_policy()), settings=settings)
+    decider = IssuanceEngine(load_policy())
+    _WORKER.update(engine=engine, days=days, run_ids=run_ids, decider=decider, settings=settings, until=_until(decider, settings, days))
 
 
 def _worker_part(ids: list[int], first: list[int]) -> dict:
     w = _WORKER
     with w["engine"].begin() as conn:
-        return replay_part(conn, ids, first, w["days"], w["run_ids"], w["decider"], w["settings"])
+        return replay_part(conn, ids, first, w["days"], w["run_ids"], w["decider"], w["settings"], w["until"])
 
 
 def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_START, workers: int | None = None, part: int = PART,
@@ -385,9 +378,10 @@ def replay_history(engine: Engine, today: dt.date, *, start: dt.date = HISTORY_S
                 decider = IssuanceEngine(load_policy())
                 with engine.connect() as conn:
                     settings = read_settings(conn, None)
+                until = _until(decider, settings, days)
                 for chunk, chosen in zip(parts, firsts):
                     with db.write_transaction(engine) as conn:
-                        done.append(replay_part(conn, chunk, chosen, days, run_ids, decider, settings))
+                        done.append(replay_part(conn, chunk, chosen, days, run_ids, decider, settings, until))
                     bar.advance(task, len(chunk))
         _close_runs(engine, run_ids, done)
     except BaseException as exc:
