@@ -45,11 +45,12 @@ def _free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, app, port: int):  # noqa: ANN001
+    def __init__(self, app, port: int, **config):  # noqa: ANN001, ANN003 - more of uvicorn's Config (http=, lifespan=)
         import uvicorn
 
         self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"))
+        config = {"log_level": "warning", "access_log": False, "lifespan": "off"} | config
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
         self.thread = threading.Thread(target=self.server.run, name="onshi-web-test-server", daemon=True)
 
     def start(self) -> "LiveServer":

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 
 from onshi.interfaces.http import fastpath
 from onshi.interfaces.http.app import create_app
-from onshi.registry.aio import LOG_COLUMNS
 from onshi.registry.service import Registry
 
 from factories import FACILITY, KOKUHO, KYOKAI_TOKYO, key
@@ -140,7 +139,7 @@ def test_a_lookup_on_the_loop_whose_entry_cannot_be_committed_is_refused_503(wor
 
     async def failing_then_back(registry):  # noqa: ANN001, ANN202
         good = registry.aio._insert
-        registry.aio._insert = "INSERT INTO no_such_table SELECT " + ", ".join(["%s"] * len(LOG_COLUMNS))  # cannot be written
+        registry.aio._insert = "INSERT INTO no_such_table SELECT %s"  # cannot be written
         refused = await fastpath.lookup_response_async(registry, "card", FK, body)
         registry.aio._insert = good  # the writer goes on with the next group
         return refused, await fastpath.lookup_response_async(registry, "card", FK, body)
@@ -163,3 +162,53 @@ def test_the_server_answers_lookups_on_its_loop_and_stops_it(world):
         assert logged(world.engine) == 1
     assert registry.aio is None
 
+
+
+def test_the_loop_logs_every_column_as_the_threads_do(world):
+    """The group's entries go in as one JSON parameter (aio.log_insert_sql): each column —
+    dates, the instant, the booleans, the missing values — as the threaded writer stores it."""
+    postgres_only(world)
+    from sqlalchemy import select
+
+    from onshi.registry import schema
+
+    reqs = [r for r in requests(world) if r[1] == FK]
+
+    def rows_since(last: int) -> list[dict]:
+        with world.engine.connect() as conn:
+            found = conn.execute(select(schema.verification).where(schema.verification.c.id > last).order_by(schema.verification.c.id))
+            return [dict(r._mapping) for r in found]
+
+    for kind, k, body in reqs:
+        fastpath.lookup_response(world.registry, kind, k, body)
+    threaded = rows_since(0)
+
+    async def one_by_one(registry):  # noqa: ANN001, ANN202
+        for kind, k, body in reqs:
+            await fastpath.lookup_response_async(registry, kind, k, body)
+
+    registry = Registry(world.engine)
+    on_loop(registry, one_by_one)
+    registry.close()
+    looped = rows_since(threaded[-1]["id"])
+    assert len(looped) == len(threaded) > 10
+    assert {r["limit_consent"] for r in looped} == {True, False} and any(r["identity"] is None for r in looped)
+    for a, b in zip(threaded, looped):
+        assert a["at"].tzinfo is not None and b["at"].tzinfo is not None and abs((b["at"] - a["at"]).total_seconds()) < 60
+        assert {k: v for k, v in a.items() if k not in ("id", "at")} == {k: v for k, v in b.items() if k not in ("id", "at")}
+
+
+def test_the_loop_runs_its_batches_on_their_generic_plans(world):
+    postgres_only(world)
+
+    async def mode(registry):  # noqa: ANN001, ANN202
+        conn, cur = await registry.aio._take()
+        try:
+            await cur.execute("SHOW plan_cache_mode")
+            return (await cur.fetchone())[0]
+        finally:
+            registry.aio._hand_over((conn, cur))
+
+    registry = Registry(world.engine)
+    assert on_loop(registry, mode) == "force_generic_plan"
+    registry.close()

@@ -33,6 +33,51 @@ class Figure:
     p50_ms: float | None
     p99_ms: float | None
     note: str = ""
+    cpu_us: dict | None = None  # CPU µs per request by process (the server's, PostgreSQL's on this machine), over HTTP
+
+
+# ---------------------------------------------------------------- CPU per request (Linux /proc)
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu() -> dict[int, tuple[str, int, float]]:
+    """pid → (command name, parent pid, CPU seconds so far: user + system) of every process."""
+    out = {}
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            out[int(pid)] = (name, int(rest[1]), (int(rest[11]) + int(rest[12])) / _TICK)
+    return out
+
+
+def _cpu_groups(snapshot: dict, server: int) -> dict[str, float]:
+    """CPU seconds of the server (its process and its workers) and of PostgreSQL (its processes on
+    this machine: nothing when the database is elsewhere), from a `_proc_cpu` snapshot."""
+    tree, grew = {server}, True
+    while grew:
+        more = {pid for pid, (_, parent, _) in snapshot.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    groups = {"server": 0.0, "PostgreSQL": 0.0}
+    for pid, (name, _, cpu) in snapshot.items():
+        if pid in tree:
+            groups["server"] += cpu
+        elif name.startswith("postgres"):
+            groups["PostgreSQL"] += cpu
+    return groups
+
+
+def cpu_per_request(before: dict, after: dict, server: int, requests: int) -> dict[str, float]:
+    """CPU µs per request of the server and of PostgreSQL between two snapshots (processes that
+    ended in between are not counted: PostgreSQL's backends live as long as the server's pool)."""
+    a, b = _cpu_groups(before, server), _cpu_groups(after, server)
+    return {k: round((b[k] - a[k]) / requests * 1e6, 1) for k in a} if requests else {}
 
 
 def _percentile(sorted_ns: list[int], q: float) -> float:
@@ -213,11 +258,13 @@ def _free_port() -> int:
 
 
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen, str]:
+    from ..interfaces.http.server import PROTOCOL  # as `onshi serve` runs it
+
     port = _free_port()
     env = os.environ | {"ONSHI_DATABASE_URL": url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "onshi.interfaces.http.server:app_from_env", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", "httptools"],
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--loop", "uvloop", "--http", PROTOCOL],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -383,6 +430,7 @@ def run(
         population = conn.execute(select(func.count()).select_from(schema.person)).scalar_one()
     people = attach_keys(engine, sample_people(engine, sample, seed=seed, today=config.today()), "bench")
     postgres = engine.dialect.name == "postgresql"
+    settings = server_settings(engine)
     engine.dispose()
     if not people:
         raise RuntimeError("the registry holds nobody to look up: seed it first (onshi seed --people N)")
@@ -403,10 +451,12 @@ def run(
                     http_wrk(base, people, kind, 2, connections[0], max(1, cores // 2))
             for c in connections:
                 for kind in ("card", "numbers"):
+                    before = _proc_cpu()
                     if shutil.which("wrk"):
                         fig = http_wrk(base, people, kind, seconds, c, max(1, cores // 2))
                     else:
                         fig = http_python(base, people, kind, seconds, min(c, 4 * cores))
+                    fig.cpu_us = cpu_per_request(before, _proc_cpu(), proc.pid, fig.requests) or None
                     fig.note += f"; {n} uvicorn worker{'s' if n > 1 else ''}"
                     figures.append(fig)
         finally:
@@ -426,7 +476,21 @@ def run(
         "at": dt.datetime.now(config.JST).isoformat(timespec="seconds"),
         "figures": [asdict(f) for f in figures],
         "phases_us": phases,
+        "server": settings,
     }
+
+
+def server_settings(engine) -> dict:  # noqa: ANN001
+    """What the figures depend on besides the code: PostgreSQL's buffer pool against the size
+    of the database (a registry larger than `shared_buffers` reads its pages from the kernel)."""
+    if engine.dialect.name != "postgresql":
+        return {}
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return {name: conn.execute(text(sql)).scalar_one() for name, sql in (
+            ("shared_buffers", "SHOW shared_buffers"), ("database size", "SELECT pg_size_pretty(pg_database_size(current_database()))"),
+            ("PostgreSQL", "SHOW server_version"))}
 
 
 def make_url_safe(url: str) -> str:
@@ -474,6 +538,11 @@ def print_report(report: dict) -> None:
         console.print(split)
     if report.get("load"):
         console.print(f"load average at the end of the run: {report['load']} ({report['cores']} cores)")
+    for f in report["figures"]:
+        if f.get("cpu_us"):
+            console.print(f"{f['name']}: CPU per lookup " + ", ".join(f"{k} {v:,.0f} µs" for k, v in f["cpu_us"].items()))
+    if report.get("server"):
+        console.print("server: " + ", ".join(f"{k} {v}" for k, v in report["server"].items()))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,9 +90,11 @@ def serve(
     print(f"onshi serving on {url}  (API docs: {url}docs, today: {config.today().isoformat()}, database: {config.database_url()})", flush=True)
     if workers > 1:  # the workers watch this process and leave with it, even after a kill -9 (server.py)
         os.environ["ONSHI_SUPERVISOR_PID"] = str(os.getpid())
+    from .http.server import PROTOCOL
+
     uvicorn.run(
         "onshi.interfaces.http.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning",
-        access_log=False, timeout_graceful_shutdown=10,
+        access_log=False, timeout_graceful_shutdown=10, http=PROTOCOL,
     )
 
 

@@ -1,13 +1,14 @@
 """The lookup endpoints without FastAPI's per-request machinery.
 
-Lookups are the national hot path (about 1,000–1,700 a second at peak). Both the FastAPI
-routes (which document them in OpenAPI) and `FastLookups`, a thin ASGI layer in front of
-the app, answer through `lookup_response`, so the two ways in cannot drift apart: same
-validation, same errors, same body. It runs in a worker thread: it waits for the commit of
-its verification-log entry (group commit) before the answer goes out. On PostgreSQL, once
-the application's lifespan has started the registry's event-loop path, FastLookups answers
-with `lookup_response_async` instead: the same checks (`_arguments`), evaluation and log
-entry, with the query and the group commit awaited on the loop (registry/aio.py).
+Lookups are the national hot path (about 1,000–1,700 a second at peak). The FastAPI routes
+(which document them in OpenAPI), `FastLookups`, a thin ASGI layer in front of the app, and
+the server's protocol (protocol.py, before the ASGI layers) all answer through `answer`, so
+the ways in cannot drift apart: same validation, same errors, same body. `lookup_response`
+runs in a worker thread: it waits for the commit of its verification-log entry (group
+commit) before the answer goes out. On PostgreSQL, once the application's lifespan has
+started the registry's event-loop path, `answer` uses `lookup_response_async` instead: the
+same checks (`_arguments`), evaluation and log entry, with the query and the group commit
+awaited on the loop (registry/aio.py).
 """
 
 from __future__ import annotations
@@ -75,8 +76,33 @@ async def answer(registry: Registry, kind: str, key: str | None, body: bytes) ->
 ROUTES = {f"{API}/lookups/card": "card", f"{API}/lookups/numbers": "numbers"}
 
 
+async def read_body(receive) -> bytes | None:  # noqa: ANN001
+    """A lookup's body from an ASGI `receive` (None: the client went away). Past MAX_BODY the
+    rest is read and dropped, and a body of MAX_BODY + 1 bytes stands for it (refused by
+    `_arguments`)."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks) if size <= MAX_BODY else b"x" * (MAX_BODY + 1)
+
+
+def key_of(raw_headers) -> str | None:  # noqa: ANN001
+    """The API key of a request from its ASGI headers (X-API-Key, or Authorization: Bearer)."""
+    return api_key({k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers if k.lower() in (b"x-api-key", b"authorization")})
+
+
 class FastLookups:
-    """ASGI: answers POST /api/v1/lookups/{card,numbers} directly, passes the rest on."""
+    """ASGI: answers POST /api/v1/lookups/{card,numbers} directly, passes the rest on.
+
+    Under `onshi serve` the server's protocol (protocol.py) answers these two routes before
+    the ASGI layers, with the registry it finds here (`registry`)."""
 
     def __init__(self, app, registry: Registry):  # noqa: ANN001
         self.app = app
@@ -87,20 +113,10 @@ class FastLookups:
         if kind is None:
             await self.app(scope, receive, send)
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size <= MAX_BODY:
-                chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks) if size <= MAX_BODY else b"x" * (MAX_BODY + 1)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"] if k.lower() in (b"x-api-key", b"authorization")}
-        status, ctype, payload = await answer(self.registry, kind, api_key(headers), body)
+        body = await read_body(receive)
+        if body is None:
+            return
+        status, ctype, payload = await answer(self.registry, kind, key_of(scope["headers"]), body)
         extra = [(k.lower().encode(), v.encode()) for k, v in status_headers(status).items()]
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode()), *extra]})
         await send({"type": "http.response.body", "body": payload})

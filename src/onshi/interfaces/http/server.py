@@ -15,6 +15,8 @@ from ...registry.db import make_engine
 from ...registry.service import Registry
 from .app import create_app
 
+# The server's HTTP protocol (uvicorn's httptools, answering the lookups itself: protocol.py).
+PROTOCOL = "onshi.interfaces.http.protocol:LookupProtocol"
 WATCH_INTERVAL = 1.0  # seconds between a worker's looks at its supervisor
 GRACE = 10.0  # seconds a worker left alone has to finish its requests before it exits anyway
 
