@@ -78,7 +78,12 @@ def on_loop(registry: Registry, work):  # noqa: ANN001, ANN201
     async def main():  # noqa: ANN202
         await registry.start_async()
         try:
-            assert registry.async_here()
+            assert registry.async_here() and registry.async_on(asyncio.get_running_loop())
+            other = asyncio.new_event_loop()
+            try:
+                assert not registry.async_on(other)  # another loop: the threaded path
+            finally:
+                other.close()
             return await work(registry)
         finally:
             await registry.stop_async()

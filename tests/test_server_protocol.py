@@ -153,7 +153,8 @@ def test_a_failure_in_a_lookup_is_a_500_and_the_server_goes_on(served, monkeypat
     async def broken(*_args):  # noqa: ANN002, ANN202
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(protocol.fastpath, "answer", broken)
+    monkeypatch.setattr(protocol.fastpath, "lookup_response_async", broken)  # the protocol's path (PostgreSQL)
+    monkeypatch.setattr(protocol.fastpath, "answer", broken)  # the application's (SQLite)
     with _connect(world) as sock:
         sock.sendall(_request("POST", "/api/v1/lookups/card", orjson.dumps({"card_serial": m["serial"]}), FK))
         status, headers, body = _responses(sock, 1)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from functools import lru_cache
 from pathlib import Path
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -25,22 +26,28 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
+@lru_cache(maxsize=16)
+def _fixed_day(text: str) -> dt.date:
+    """ONSHI_TODAY read (each lookup asks for now() and today(): parsed once per value)."""
+    return dt.date.fromisoformat(text.strip())
+
+
 def today() -> dt.date:
     """Today in Japan, or ONSHI_TODAY when set."""
     fixed = os.environ.get("ONSHI_TODAY")
     if fixed:
-        return dt.date.fromisoformat(fixed.strip())
+        return _fixed_day(fixed)
     return dt.datetime.now(JST).date()
 
 
 def now() -> dt.datetime:
     """The current instant (UTC, aware). With ONSHI_TODAY the date part is that day in JST."""
-    real = dt.datetime.now(JST)
     fixed = os.environ.get("ONSHI_TODAY")
-    if fixed:
-        day = dt.date.fromisoformat(fixed.strip())
-        real = real.replace(year=day.year, month=day.month, day=day.day)
-    return real.astimezone(dt.timezone.utc)
+    if not fixed:
+        return dt.datetime.now(dt.timezone.utc)
+    day = _fixed_day(fixed)
+    real = dt.datetime.now(JST)
+    return real.replace(year=day.year, month=day.month, day=day.day).astimezone(dt.timezone.utc)
 
 
 def mynumber_key() -> bytes:

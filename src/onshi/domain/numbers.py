@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,10 +47,28 @@ def _nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value)
 
 
+def _plain(text: str) -> bool:
+    """Printable ASCII without a space: text that NFKC, the removal of spaces and the folding
+    of hyphens all leave as it is (NFKC maps no printable ASCII character; \\s matches none but
+    the space; the hyphen variants are not ASCII). Most numbers a レセコン sends are such text,
+    and the lookups skip the normalisation's three passes for them (tests/test_numbers_plain.py
+    checks the shortcut against the full normalisation)."""
+    return text.isascii() and text.isprintable() and " " not in text
+
+
 def _compact(value: object) -> str:
     """記号/番号: NFKC, spaces removed, NFKC again (a sound mark after a removed space must
     compose: 'ｶ ﾞ' → 'ガ'), hyphen variants as '-'."""
-    return _nfkc(_WS.sub("", _nfkc(str(value or "")))).translate(_HYPHENS)
+    text = str(value or "")
+    if _plain(text):
+        return text
+    return _nfkc(_WS.sub("", _nfkc(text))).translate(_HYPHENS)
+
+
+def _has_control(text: str) -> bool:
+    """Any character of category C (control, format, unassigned…). A printable string has none
+    (str.isprintable is false for every C character), so only the others are walked."""
+    return not text.isprintable() and any(unicodedata.category(c).startswith("C") for c in text)
 
 
 def check_digit(data: str) -> int:
@@ -99,11 +118,20 @@ class InsurerNumber:
         return self.value
 
 
+@functools.lru_cache(maxsize=16384)
+def insurer_kind(number: str) -> str:
+    """InsurerNumber(number).kind, remembered per number (every lookup asks it of each
+    qualification it shows; the nation has a few thousand insurers)."""
+    return InsurerNumber(number).kind
+
+
 def normalise_insurer_number(value: object) -> str:
     """Strip spaces and width; '00138057' (zero-padded 国保) becomes '138057'."""
     if value is None:
         return ""
-    text = _WS.sub("", _nfkc(str(value)))
+    text = str(value)
+    if not _plain(text):
+        text = _WS.sub("", _nfkc(text))
     if len(text) == 8 and text.startswith("00"):
         text = text[2:]
     return text
@@ -111,6 +139,12 @@ def normalise_insurer_number(value: object) -> str:
 
 def parse_insurer_number(value: object, field: str = "insurer_number", *, allow_unknown: bool = False) -> InsurerNumber:
     """Validate a 保険者番号 (R-P5). `allow_unknown` admits the 不詳 numbers of R-E8."""
+    if type(value) is str:  # a pure function of its arguments, and the nation has a few thousand insurers
+        return _parse_insurer_text(value, field, allow_unknown)
+    return _parse_insurer_number(value, field, allow_unknown)
+
+
+def _parse_insurer_number(value: object, field: str, allow_unknown: bool) -> InsurerNumber:
     text = normalise_insurer_number(value)
     if not text:
         raise InputError(field, "is required")
@@ -126,6 +160,10 @@ def parse_insurer_number(value: object, field: str = "insurer_number", *, allow_
     if not 1 <= pref <= 47:
         raise InputError(field, f"'{value}' has no valid prefecture code ({pref:02d})")
     return InsurerNumber(text)
+
+
+# The answers for the texts seen lately (an error is raised afresh each time, never kept).
+_parse_insurer_text = functools.lru_cache(maxsize=16384)(_parse_insurer_number)
 
 
 def is_unknown_insurer(value: str) -> bool:
@@ -172,7 +210,7 @@ def normalise_symbol(value: object, field: str = "symbol") -> str:
     text = _compact(value)
     if len(text) > SYMBOL_MAX:
         raise InputError(field, f"is longer than {SYMBOL_MAX} characters")
-    if any(unicodedata.category(c).startswith("C") for c in text):
+    if _has_control(text):
         raise InputError(field, "contains control characters")
     return text
 
@@ -184,14 +222,16 @@ def normalise_member_number(value: object, field: str = "number") -> str:
         raise InputError(field, "is required")
     if len(text) > NUMBER_MAX:
         raise InputError(field, f"is longer than {NUMBER_MAX} characters")
-    if any(unicodedata.category(c).startswith("C") for c in text):
+    if _has_control(text):
         raise InputError(field, "contains control characters")
     return text
 
 
 def normalise_branch(value: object, field: str = "branch") -> str:
     """枝番: two digits ('1' → '01'); empty when not given."""
-    text = _WS.sub("", _nfkc(str(value if value is not None else "")))
+    text = str(value if value is not None else "")
+    if not _plain(text):
+        text = _WS.sub("", _nfkc(text))
     if not text:
         return ""
     if not _DIGITS.match(text) or len(text) > 2:

@@ -20,7 +20,7 @@ from typing import Iterable, Protocol
 from ..domain import charset, copay
 from ..domain.card import CardPolicy, card_status
 from ..domain.frozen import quick_init
-from ..domain.numbers import InsurerNumber
+from ..domain.numbers import insurer_kind
 
 
 class Validity(str, Enum):
@@ -321,7 +321,7 @@ def held_document(q: QualificationRow, day: dt.date) -> DocumentRow | None:
 
 
 def _qualification_view(q: QualificationRow, person: PersonRow, day: dt.date, limit_consent: bool, repertoire: str | None) -> QualificationView:
-    kouki = InsurerNumber(q.insurer_number).is_kouki
+    kouki = insurer_kind(q.insurer_number) == "kouki"  # InsurerNumber.is_kouki, remembered per number
     percent = copay.copay_percent(
         person.birth_date, day, kouki=kouki, income=q.income, kouki_ratio=(q.kouki_ratio / 100 if q.kouki_ratio else None)
     )

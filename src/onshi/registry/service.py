@@ -57,6 +57,12 @@ class NumberQuery:
 
 def parse_number_query(insurer_number: object, symbol: object, number: object, branch: object, birth_date: object) -> NumberQuery:
     """Validate the 被保険者番号等 of a number inquiry, naming each bad field."""
+    try:  # the usual case, every field good: no closures (a lookup's hot path)
+        return NumberQuery(
+            numbers.parse_insurer_number(insurer_number).value, numbers.normalise_symbol(symbol) or None,
+            numbers.normalise_member_number(number), numbers.normalise_branch(branch) or None, parse_date(birth_date, "birth_date"))
+    except InputError:
+        pass  # checked again field by field, to name every bad one
     out: dict = {}
 
     def put(key, fn):  # noqa: ANN001, ANN202
@@ -306,6 +312,12 @@ class Registry:
             return asyncio.get_running_loop() is aio.loop
         except RuntimeError:
             return False
+
+    def async_on(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """`async_here` for a caller that knows its loop (the server's protocol): without
+        asking asyncio, whose get_running_loop costs a getpid system call on Python 3.11."""
+        aio = self.aio
+        return aio is not None and aio.loop is loop
 
     async def stop_async(self) -> None:
         aio, self.aio = self.aio, None

@@ -7,6 +7,7 @@ trips, and psycopg prepares them server-side after a few executions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import queue
 import sqlite3
@@ -245,27 +246,32 @@ def _person(row, offset: int) -> PersonRow:  # noqa: ANN001
     return PersonRow(pid, "", "", birth, sex)  # name, address and DV flag: on each qualification
 
 
+# QualificationRow is built positionally from a row (about a third quicker than by keyword on
+# the lookups' hot path): its fields must come in the order of _Q_COLS, with the documents
+# after limit_issued. Checked here, at import, rather than trusted.
+_Q_FIELDS = ("id", "insurer_number", "symbol", "number", "branch", "relation", "start", "end", "registered", "insurer_name",
+             "insured_name", "card_classification", "loss_reason", "income", "kouki_ratio", "limit_category", "limit_start",
+             "limit_end", "limit_issued", "documents", "name", "kana", "address", "postcode", "dv_flag")
+if tuple(f.name for f in dataclasses.fields(QualificationRow)) != _Q_FIELDS or len(_Q_FIELDS) != _NQ + 1:
+    raise RuntimeError("QualificationRow's fields moved: store._qualifications builds it from the row's columns in order")
+_ND = len(_D_COLS)
+
+
 def _qualifications(rows, offset: int) -> dict:  # noqa: ANN001
     """The qualifications in `rows` (one row per qualification and certificate), by id."""
     found: dict = {}
+    docs_at = offset + _NQ
     for row in rows:
-        v = row[offset : offset + _NQ]
-        if v[0] is None:
+        qid = row[offset]
+        if qid is None:
             continue
-        entry = found.get(v[0])
+        entry = found.get(qid)
         if entry is None:
-            entry = found[v[0]] = (v, {})
-        d = row[offset + _NQ : offset + _NQ + len(_D_COLS)]
-        if d[0] is not None:
-            entry[1][d[0]] = DocumentRow(*d)
+            entry = found[qid] = (row[offset:docs_at], {})
+        if row[docs_at] is not None:
+            entry[1][row[docs_at]] = DocumentRow(*row[docs_at : docs_at + _ND])
     return {
-        qid: QualificationRow(
-            id=v[0], insurer_number=v[1], symbol=v[2], number=v[3], branch=v[4], relation=v[5], start=v[6], end=v[7],
-            registered=v[8], insurer_name=v[9] or "", insured_name=v[10], card_classification=v[11], loss_reason=v[12],
-            income=v[13], kouki_ratio=v[14], limit_category=v[15], limit_start=v[16], limit_end=v[17], limit_issued=v[18],
-            name=v[19], kana=v[20], address=v[21], postcode=v[22], dv_flag=bool(v[23]),
-            documents=tuple(docs.values()),
-        )
+        qid: QualificationRow(*v[:9], v[9] or "", *v[10:19], tuple(docs.values()), *v[19:23], bool(v[23]))
         for qid, (v, docs) in found.items()
     }
 
@@ -284,7 +290,9 @@ def matched_records(rows: list, start: int = 0) -> list[PersonRecord]:
     qualifications that matched (`start`: the columns before the matched id, a batch's)."""
     people: dict = {}
     for r in rows:
-        entry = people.setdefault(r[start + 1], (_person(r, start + 1), [], set()))
+        entry = people.get(r[start + 1])
+        if entry is None:
+            entry = people[r[start + 1]] = (_person(r, start + 1), [], set())
         entry[1].append(r)
         entry[2].add(r[start])
     out = []

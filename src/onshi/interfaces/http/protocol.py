@@ -4,7 +4,7 @@ answered before the ASGI layers.
 uvicorn parses each request (httptools), keeps the connection alive, queues pipelined
 requests and holds the body; for every other route it then runs the ASGI application as
 always. For POST /api/v1/lookups/{card,numbers}, once the registry answers lookups on this
-event loop (PostgreSQL, registry/aio.py), `LookupProtocol` awaits the same `fastpath.answer`
+event loop (PostgreSQL, registry/aio.py), `LookupProtocol` awaits the same `fastpath.lookup_response_async`
 and writes the whole response — status line, headers and body — in one call.
 
 Why (`onshi bench lookup`, README Benchmarks): on the worker's one core, a lookup through
@@ -57,7 +57,7 @@ class LookupProtocol(HttpToolsProtocol):
             if self._registry_app is None or self._registry_app[0] is not app:
                 self._registry_app = (app, lookup_registry(app))
             registry = self._registry_app[1]
-            if registry is not None and registry.async_here():
+            if registry is not None and registry.async_on(self.loop):
                 task = self.loop.create_task(self._lookup(cycle, kind, registry))
                 task.add_done_callback(self.tasks.discard)
                 self.tasks.add(task)
@@ -69,7 +69,8 @@ class LookupProtocol(HttpToolsProtocol):
             body = await fastpath.read_body(cycle.receive)
             if body is None:  # the client went away
                 return
-            status, ctype, payload = await fastpath.answer(registry, kind, fastpath.key_of(cycle.scope["headers"]), body)
+            # on the registry's loop (checked above): its path, as fastpath.answer would choose
+            status, ctype, payload = await fastpath.lookup_response_async(registry, kind, fastpath.key_of(cycle.scope["headers"]), body)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - as uvicorn does for an ASGI application: logged, 500
