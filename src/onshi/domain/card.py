@@ -74,17 +74,24 @@ def card_status(
 ) -> CardStatus:
     """R-B1–B4 for one day. Past a grace period the card no longer verifies and its insurance
     registration counts as cancelled (R-B4)."""
-    alerts: list[str] = []
     cert_grace_end = grace_period_end(cert_expires, policy.grace_months)
     card_grace_end = grace_period_end(card_expires, policy.grace_months)
+    alerts: list[str] = []
     in_grace = False
-    for name, expiry, grace_end in (("cert", cert_expires, cert_grace_end), ("card", card_expires, card_grace_end)):
-        if day > expiry:
-            if day <= grace_end:
-                in_grace = True
-                alerts.append(f"{name}_grace")
-        elif day >= alert_start(expiry, policy.alert_months):
-            alerts.append(f"{name}_expiring")
+    # The certificate, then the card (the alerts keep that order). Written out rather than
+    # looped: every lookup by card passes here.
+    if day > cert_expires:
+        if day <= cert_grace_end:
+            in_grace = True
+            alerts.append("cert_grace")
+    elif day >= alert_start(cert_expires, policy.alert_months):
+        alerts.append("cert_expiring")
+    if day > card_expires:
+        if day <= card_grace_end:
+            in_grace = True
+            alerts.append("card_grace")
+    elif day >= alert_start(card_expires, policy.alert_months):
+        alerts.append("card_expiring")
     reason = None
     if day > card_grace_end:
         reason = "card_expired"

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, insert, select
 
 from .. import config
 from ..domain.errors import ServiceError
+from ..domain.frozen import quick_init
 from .schema import verification
 
 
@@ -42,6 +43,7 @@ class _Batch:
         self.error: BaseException | None = None
 
 
+@quick_init  # one per lookup, on the hot path
 @dataclass(frozen=True)
 class Verification:
     facility_code: str

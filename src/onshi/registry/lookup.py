@@ -287,7 +287,12 @@ def _result(method: str, day: dt.date, validity: Validity | None, *, error: str 
 def dv_protected(record: PersonRecord) -> bool:
     """R-D5: a flag set by any insurer, on any of its qualifications (ended, not yet
     registered), protects the person's address everywhere until that insurer lifts it."""
-    return record.person.dv_flag or any(q.dv_flag for q in record.qualifications)
+    if record.person.dv_flag:
+        return True
+    for q in record.qualifications:
+        if q.dv_flag:
+            return True
+    return False
 
 
 def _person_view(record: PersonRecord, shown: QualificationRow | None, repertoire: str | None) -> PersonView:
@@ -315,8 +320,8 @@ def held_document(q: QualificationRow, day: dt.date) -> DocumentRow | None:
     newest when several are (a renewal); None when the member holds none (a マイナ保険証 user)."""
     ref = q.end if q.end is not None and q.end < day else day
     valid = [d for d in q.documents if d.kind in CERTIFICATE_KINDS and d.valid_on(ref)]
-    if not valid:
-        return None
+    if len(valid) < 2:
+        return valid[0] if valid else None
     return max(valid, key=lambda d: (d.first_day or dt.date.min, d.issued or dt.date.min, d.kind == "eligibility_certificate", str(d.id)))
 
 
@@ -328,7 +333,7 @@ def _qualification_view(q: QualificationRow, person: PersonRow, day: dt.date, li
     show_limit = limit_consent and q.limit_category is not None
     held = held_document(q, day)
     elderly = not kouki and copay.is_elderly_recipient(person.birth_date, day)
-    last_elderly_day = copay.kouki_start(person.birth_date) - dt.timedelta(days=1)
+    last_elderly_day = copay.kouki_start(person.birth_date) - dt.timedelta(days=1) if elderly else None
     return QualificationView(
         id=q.id,
         insurer_number=q.insurer_number,
@@ -364,6 +369,9 @@ def _qualification_view(q: QualificationRow, person: PersonRow, day: dt.date, li
 
 
 def _newest(quals: Iterable[QualificationRow]) -> list[QualificationRow]:
+    quals = list(quals)
+    if len(quals) < 2:  # most people: one qualification
+        return quals
     return sorted(quals, key=lambda q: (q.start, q.end or dt.date.max, str(q.id)), reverse=True)
 
 
@@ -380,9 +388,8 @@ def evaluate_card(
     registered one that has ended → 無効 (returned with it); else 該当資格なし. The card must be
     usable that day: identity verified (R-C4), registered for insurance use, inside both
     grace periods (R-B2, R-B4)."""
-    common: dict = {"identity": identity, "limit_consent": limit_consent}
     if found is None:
-        return _result("card", day, None, error="card_not_found", **common)
+        return _result("card", day, None, error="card_not_found", identity=identity, limit_consent=limit_consent)
     card_row, record = found
     status = card_status(
         day,
@@ -391,36 +398,37 @@ def evaluate_card(
         insurance_registered=card_row.insurance_registered,
         policy=policy,
     )
-    common["card"] = CardView(
-        serial=card_row.serial,
-        card_expires=card_row.card_expires,
-        cert_expires=card_row.cert_expires,
-        in_grace=status.in_grace,
-        alerts=status.alerts,
-        cert_grace_end=status.cert_grace_end,
-        card_grace_end=status.card_grace_end,
-    )
-    common["person_id"] = record.person.id
-    if card_row.revoked is not None and card_row.revoked <= day:
-        return _result("card", day, None, error="card_revoked", **common)
-    if identity not in IDENTITY_METHODS:
-        return _result("card", day, None, error="identity_not_verified", **common)
-    if not status.usable:
-        return _result("card", day, None, error=status.reason, **common)
+    card = CardView(card_row.serial, card_row.card_expires, card_row.cert_expires, status.in_grace, status.alerts,
+                    status.cert_grace_end, status.card_grace_end)
     person = record.person
-    common["medical_info_available"] = not status.in_grace  # R-D7, R-B2: no medical information in grace
+    error = None
+    if card_row.revoked is not None and card_row.revoked <= day:
+        error = "card_revoked"
+    elif identity not in IDENTITY_METHODS:
+        error = "identity_not_verified"
+    elif not status.usable:
+        error = status.reason
+    if error is not None:
+        return _result("card", day, None, error=error, identity=identity, limit_consent=limit_consent, card=card, person_id=person.id)
+    medical = not status.in_grace  # R-D7, R-B2: no medical information in grace
     visible = [q for q in record.qualifications if q.visible_on(day)]
-    covering = _newest(q for q in visible if q.covers(day))
+    covering = _newest([q for q in visible if q.covers(day)])
     if covering:
         quals = [_qualification_view(q, person, day, limit_consent, repertoire) for q in covering]
-        common["person"] = _person_view(record, covering[0], repertoire)
-        return _result("card", day, Validity.VALID, qualification=quals[0], others=tuple(quals[1:]), **common)
-    ended = _newest(q for q in visible if q.ended_by(day))
-    if ended:
-        common["person"] = _person_view(record, ended[0], repertoire)
-        return _result("card", day, Validity.INVALID, qualification=_qualification_view(ended[0], person, day, limit_consent, repertoire), **common)
-    common["person"] = _person_view(record, next(iter(_newest(visible)), None), repertoire)
-    return _result("card", day, Validity.NOT_FOUND, **common)
+        shown, validity, others = covering[0], Validity.VALID, tuple(quals[1:])
+    else:
+        ended = _newest([q for q in visible if q.ended_by(day)])
+        if ended:
+            quals = [_qualification_view(ended[0], person, day, limit_consent, repertoire)]
+            shown, validity, others = ended[0], Validity.INVALID, ()
+        else:
+            quals, others = [None], ()
+            shown, validity = next(iter(_newest(visible)), None), Validity.NOT_FOUND
+    return LookupResult(
+        method="card", as_of=day, validity=validity, validity_code=VALIDITY_CODES[validity], validity_label=VALIDITY_LABELS[validity],
+        person=_person_view(record, shown, repertoire), qualification=quals[0], others=others, card=card, identity=identity,
+        medical_info_available=medical, limit_consent=limit_consent, person_id=person.id,
+    )
 
 
 def evaluate_numbers(
