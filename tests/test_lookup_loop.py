@@ -217,3 +217,41 @@ def test_the_loop_runs_its_batches_on_their_generic_plans(world):
     registry = Registry(world.engine)
     assert on_loop(registry, mode) == "force_generic_plan"
     registry.close()
+
+
+def test_number_inquiries_of_every_variant_share_one_statement(world):
+    """A turn's number inquiries go to PostgreSQL as one statement whatever their variants
+    (with or without 記号 / 枝番: one UNION ALL branch each), and each gets its own answer."""
+    postgres_only(world)
+    reqs = [r for r in requests(world) if r[0] == "numbers"]
+    variants = set()
+    for _kind, _key, body in reqs:
+        try:
+            sent = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            continue
+        variants.add(("symbol" in sent, "branch" in sent))
+    assert len(variants) == 4  # the requests hold every variant
+    threaded = [fastpath.lookup_response(world.registry, kind, k, body) for kind, k, body in reqs]
+
+    async def together(registry):  # noqa: ANN001, ANN202
+        statements = []
+        run = registry.aio._run
+
+        async def counted(statement, params):  # noqa: ANN001, ANN202
+            statements.append(statement)
+            return await run(statement, params)
+
+        registry.aio._run = counted
+        await asyncio.gather(*(fastpath.lookup_response_async(registry, "card", FK, orjson.dumps({"card_serial": "WARM"})) for _ in range(2)))
+        statements.clear()  # the key's own query, once
+        answers = await asyncio.gather(*(fastpath.lookup_response_async(registry, kind, k, body) for kind, k, body in reqs))
+        return answers, statements
+
+    registry = Registry(world.engine)
+    answers, statements = on_loop(registry, together)
+    assert answers == threaded
+    batches = [s for s in statements if "UNION ALL" in s.sql]
+    assert len(batches) == 1 and batches[0].sql.count("unnest(") == 4  # all four variants, one statement
+    assert all(s is registry.reader.insurer for s in statements if s not in batches)  # the rest: "unknown insurer?" checks
+    registry.close()

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 from typing import Any
 
 import orjson
@@ -35,7 +34,7 @@ from sqlalchemy import Engine
 
 from .audit import LogUnavailable, Verification
 from .schema import verification
-from .store import Reader, _Compiled, card_found, matched_records
+from .store import Reader, _Compiled, card_found, matched_records, variant_tag
 
 # The verification log's columns (all but the id), inserted from one JSON array of the group's entries.
 LOG_COLUMNS = [c for c in verification.columns if c.name != "id"]
@@ -133,7 +132,7 @@ class AsyncLookups:
         self._drained = asyncio.Event()
         self._closing = False
         self._cards = _Batcher(self.loop, self._card_rows, batch)
-        self._numbers = {v: _Batcher(self.loop, functools.partial(self._number_rows, v), batch) for v in self.reader.numbers_batches}
+        self._numbers = _Batcher(self.loop, self._number_rows, batch)
         self._keys = _Batcher(self.loop, self._key_rows, batch)
 
     # ------------------------------------------------------------ connections
@@ -203,8 +202,7 @@ class AsyncLookups:
         return await self._cards.submit(serial)
 
     async def by_numbers(self, insurer_number: str, symbol: str | None, number: str, branch: str | None, birth_date):  # noqa: ANN001, ANN201
-        # A batch per variant of the inquiry (with or without 記号 / 枝番): each compares the index's columns.
-        return await self._numbers[symbol is not None, branch is not None].submit((insurer_number, symbol, number, branch, birth_date))
+        return await self._numbers.submit((insurer_number, symbol, number, branch, birth_date))
 
     async def insurer_exists(self, insurer_number: str) -> bool:  # only after a number inquiry found nobody: not batched
         return bool(await self._run(self.reader.insurer, {"insurer": insurer_number}))
@@ -218,15 +216,25 @@ class AsyncLookups:
             found.setdefault(row[0], []).append(row)
         return [card_found(found.get(serial, [])) for serial in serials]
 
-    async def _number_rows(self, variant: tuple[bool, bool], inquiries: list[tuple]) -> list:
-        insurers, symbols, numbers, branches, births = (list(column) for column in zip(*inquiries))
-        params = {"insurers": insurers, "numbers": numbers, "births": births}
-        if variant[0]:
-            params["symbols"] = symbols
-        if variant[1]:
-            params["branches"] = branches
+    async def _number_rows(self, inquiries: list[tuple]) -> list:
+        # One statement for the batch: each variant of the inquiry (with or without 記号 / 枝番)
+        # over its own arrays, so that each compares the index's columns (store.numbers_batch).
+        by_variant: dict[tuple[bool, bool], list] = {}
+        for place, inquiry in enumerate(inquiries, start=1):
+            by_variant.setdefault((inquiry[1] is not None, inquiry[3] is not None), []).append((place, inquiry))
+        variants = tuple(sorted(by_variant))
+        params: dict = {}
+        for variant in variants:
+            tag = variant_tag(variant)
+            places, batch = zip(*by_variant[variant])
+            insurers, symbols, numbers, branches, births = zip(*batch)
+            params |= {f"ords_{tag}": list(places), f"insurers_{tag}": list(insurers), f"numbers_{tag}": list(numbers), f"births_{tag}": list(births)}
+            if variant[0]:
+                params[f"symbols_{tag}"] = list(symbols)
+            if variant[1]:
+                params[f"branches_{tag}"] = list(branches)
         found: dict[int, list] = {}
-        for row in await self._run(self.reader.numbers_batches[variant], params):
+        for row in await self._run(self.reader.numbers_batch(variants), params):
             found.setdefault(row[0], []).append(row)
         return [matched_records(found.get(i, []), start=1) for i in range(1, len(inquiries) + 1)]
 
