@@ -13,10 +13,10 @@ from onshi.claims import checklist, models
 from onshi.domain import card as card_module
 from onshi.domain.frozen import quick_init
 from onshi.frontdesk import engine
-from onshi.registry import audit, lookup
+from onshi.registry import audit, lookup, service
 
 DAY = dt.date(2025, 12, 3)
-QUICK = [c for m in (lookup, card_module, engine, models, checklist, audit) for c in vars(m).values()
+QUICK = [c for m in (lookup, card_module, engine, models, checklist, audit, service) for c in vars(m).values()
          if isinstance(c, type) and c.__module__ == m.__name__ and "__dataclass_init__" in c.__dict__]
 
 
@@ -36,7 +36,7 @@ def sample(f: dataclasses.Field, i: int) -> object:
 def test_the_hot_classes_have_it():
     names = {c.__name__ for c in QUICK}
     assert {"QualificationRow", "QualificationView", "PersonView", "LookupResult", "CardStatus", "Visit", "Patient", "Document", "Claim", "VisitFacts",
-            "Verification"} <= names
+            "Verification", "NumberQuery"} <= names
 
 
 @pytest.mark.parametrize("cls", QUICK, ids=lambda c: c.__name__)

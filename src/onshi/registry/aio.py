@@ -183,7 +183,7 @@ class AsyncLookups:
         pair = await self._take()
         try:
             cur = pair[1]
-            await cur.execute(statement.sql, params, prepare=True)
+            await cur.execute(statement.binary_sql, params, prepare=True)  # arrays dumped in binary
             rows = await cur.fetchall()
         except BaseException:
             self._open -= 1  # a failed connection is not reused

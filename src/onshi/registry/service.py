@@ -18,6 +18,7 @@ from ..domain import charset, numbers
 from ..domain.card import CardPolicy
 from ..domain.dates import parse_date
 from ..domain.errors import InputError, Unauthorized, collect
+from ..domain.frozen import quick_init
 from ..policy import load_policy
 from . import operations
 from .audit import Verification, VerificationLog
@@ -46,6 +47,7 @@ class Principal:
     label: str = ""
 
 
+@quick_init  # one per number inquiry, on the hot path
 @dataclass(frozen=True)
 class NumberQuery:
     insurer_number: str
