@@ -38,3 +38,53 @@ def test_the_report_names_the_buffer_pool_on_postgresql(engine):
         assert set(settings) == {"shared_buffers", "database size", "PostgreSQL"} and settings["shared_buffers"][0].isdigit()
     else:
         assert settings == {}
+
+
+def test_each_lookup_figure_is_set_against_pgbench_with_as_many_clients():
+    def fig(name, per_second, connections, note=""):  # noqa: ANN001, ANN202
+        return {"name": name, "per_second": per_second, "connections": connections, "note": note}
+
+    figures = [
+        fig("in-process by card, one after another (1 proc)", 1_000, None, "each lookup waits"),
+        fig("in-process by card, 32 in flight (1 proc)", 8_000, 32, "event loop; x"),
+        fig("HTTP by card", 7_000, 32, "wrk -t1 -c32; 1 uvicorn worker"),
+        fig("HTTP by card", 9_000, 64, "wrk -t1 -c64; 1 uvicorn worker"),
+        fig("HTTP by card", 9_500, 128, "wrk -t1 -c128; 1 uvicorn worker"),
+        fig("pgbench -S (-c32 -j1)", 40_000, 32),
+        fig("pgbench -S (-c64 -j1)", 36_000, 64),  # no pgbench at 128 (max_connections): the first one
+    ]
+    assert lookup.shares(figures) == [
+        ("in-process by card, one after another (1 proc)", "each lookup waits", 1_000 / 40_000, "pgbench -S (-c32 -j1)"),
+        ("in-process by card, 32 in flight (1 proc)", "event loop", 8_000 / 40_000, "pgbench -S (-c32 -j1)"),
+        ("HTTP by card", "wrk -t1 -c32", 7_000 / 40_000, "pgbench -S (-c32 -j1)"),
+        ("HTTP by card", "wrk -t1 -c64", 9_000 / 36_000, "pgbench -S (-c64 -j1)"),
+        ("HTTP by card", "wrk -t1 -c128", 9_500 / 40_000, "pgbench -S (-c32 -j1)"),
+    ]
+    assert lookup.shares(figures[:5]) == []  # no pgbench in the run: no ratio
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pgbench"), reason="needs pgbench")
+def test_a_failed_pgbench_is_no_figure(engine, capfd):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pgbench runs against PostgreSQL")
+    url = engine.url.render_as_string(hide_password=False)
+    assert lookup.pgbench_select(url, 1, clients=100_000, threads=1, initialise=False) is None  # beyond any max_connections
+    assert "pgbench -S -c100000 failed" in capfd.readouterr().err
+
+
+def test_the_split_of_a_short_loop_run_names_every_phase_and_the_loops_lag(engine, today):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the event loop's path is PostgreSQL's")
+    from onshi.registry.keys import attach_keys
+    from onshi.registry.seed import sample_people, seed_registry
+
+    today("2026-11-30")
+    seed_registry(engine, 200, seed=3, progress=False, history=False)
+    from onshi import config
+
+    people = attach_keys(engine, sample_people(engine, 20, seed=3, today=config.today()), "bench")
+    url = engine.url.render_as_string(hide_password=False)
+    figure, phases = lookup.concurrent(url, people, "card", 0.5, 4, split=True)
+    assert figure.requests > 0 and figure.connections == 4 and figure.p99_ms >= figure.p50_ms > 0
+    assert list(phases) == [*lookup.PHASES, lookup.LAG_MEAN, lookup.LAG_P90, "total (mean latency)"]
+    assert phases[lookup.LAG_P90] >= 0 and phases["total (mean latency)"] > phases["evaluation"] > 0

@@ -34,6 +34,7 @@ class Figure:
     p99_ms: float | None
     note: str = ""
     cpu_us: dict | None = None  # CPU µs per request by process (the server's, PostgreSQL's on this machine), over HTTP
+    connections: int | None = None  # lookups in flight (HTTP connections, pgbench's clients): what its ratio is taken against
 
 
 # ---------------------------------------------------------------- CPU per request (Linux /proc)
@@ -150,6 +151,7 @@ def in_process(url: str, people: list[dict], kind: str, seconds: float, processe
 # The phases of a lookup on the event loop, timed by wrapping the registry's own pieces
 # (nothing re-implemented): their wall time per lookup, waits included.
 PHASES = ("validation", "authentication", "query", "evaluation", "log commit wait", "serialisation")
+LAG_MEAN, LAG_P90 = "the loop's lag, mean (µs a callback waits for its turn)", "the loop's lag, p90"
 
 
 def _concurrent_worker(args: tuple) -> tuple[int, float, list[int], dict]:
@@ -191,9 +193,26 @@ async def _concurrent(url: str, people: list[dict], kind: str, seconds: float, i
             done += 1
             i += in_flight
 
+    lags: list[int] = []
+
+    async def probe() -> None:
+        # The loop's lag: how long a callback scheduled now waits for its turn (every turn runs
+        # all that became ready: under load a lookup waits this long at each of its awaits).
+        loop = asyncio.get_running_loop()
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter_ns()
+            turn = loop.create_future()
+            loop.call_soon(turn.set_result, None)
+            await turn
+            lags.append(time.perf_counter_ns() - t0)
+            await asyncio.sleep(0.001)
+
     start = time.perf_counter()
-    await asyncio.gather(*(client(i) for i in range(in_flight)))
+    await asyncio.gather(*(client(i) for i in range(in_flight)), *((probe(),) if split else ()))
     elapsed = time.perf_counter() - start
+    if lags:
+        lags.sort()
+        spent[LAG_MEAN], spent[LAG_P90] = sum(lags) // len(lags), lags[int(len(lags) * 0.9)]
     await registry.stop_async()
     registry.close()
     return done, elapsed, latencies, spent
@@ -241,8 +260,9 @@ def concurrent(url: str, people: list[dict], kind: str, seconds: float, in_fligh
         n, elapsed, lat, spent = pool.apply(_concurrent_worker, ((url, people, kind, seconds, in_flight, split),))
     lat.sort()
     figure = Figure(f"in-process by {kind}, {in_flight} in flight (1 proc)", n, elapsed, n / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99),
-                    "event loop: fastpath.lookup_response_async without HTTP")
+                    "event loop: fastpath.lookup_response_async without HTTP", connections=in_flight)
     phases = {phase: spent[phase] / n / 1000 for phase in PHASES} if split and n else {}
+    phases |= {name: spent[name] / 1000 for name in (LAG_MEAN, LAG_P90) if phases and name in spent}
     if phases:
         phases["total (mean latency)"] = sum(lat) / len(lat) / 1000
     return figure, phases
@@ -377,8 +397,9 @@ def http_python(base: str, people: list[dict], kind: str, seconds: float, connec
 # ---------------------------------------------------------------- pgbench
 
 
-def pgbench_select(url: str, seconds: float, clients: int, threads: int) -> Figure | None:
-    """`pgbench -S` (select-only) on a scratch database of the same server."""
+def pgbench_select(url: str, seconds: float, clients: int, threads: int, *, initialise: bool = True) -> Figure | None:
+    """`pgbench -S` (select-only) on a scratch database of the same server (None: no pgbench,
+    or it failed — e.g. more clients than the server's max_connections — said on stderr)."""
     from sqlalchemy.engine import make_url
 
     if not shutil.which("pgbench"):
@@ -388,13 +409,18 @@ def pgbench_select(url: str, seconds: float, clients: int, threads: int) -> Figu
     if u.password:
         env["PGPASSWORD"] = u.password
     db = "onshi_pgbench"
-    subprocess.run(["createdb", db], env=env, capture_output=True)
-    subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], env=env, capture_output=True, check=True)
-    out = subprocess.run(["pgbench", "-S", "-n", "-c", str(clients), "-j", str(threads), "-T", str(int(seconds)), "-r", db], env=env, capture_output=True, text=True, check=True).stdout
-    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
-    lat = re.search(r"latency average = ([\d.]+) ms", out)
-    n = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
-    return Figure(f"pgbench -S (-c{clients} -j{threads})", n, seconds, tps, float(lat.group(1)) if lat else None, None, "single-row primary-key selects, scale 10")
+    if initialise:
+        subprocess.run(["createdb", db], env=env, capture_output=True)
+        subprocess.run(["pgbench", "-i", "-q", "-s", "10", db], env=env, capture_output=True, check=True)
+    done = subprocess.run(["pgbench", "-S", "-n", "-c", str(clients), "-j", str(threads), "-T", str(int(seconds)), "-r", db], env=env, capture_output=True, text=True)
+    found = re.search(r"tps = ([\d.]+)", done.stdout)
+    if done.returncode != 0 or not found:
+        print(f"pgbench -S -c{clients} failed: {(done.stderr or done.stdout).strip()[-300:]}", file=sys.stderr)
+        return None
+    lat = re.search(r"latency average = ([\d.]+) ms", done.stdout)
+    n = int(re.search(r"number of transactions actually processed: (\d+)", done.stdout).group(1))
+    return Figure(f"pgbench -S (-c{clients} -j{threads})", n, seconds, float(found.group(1)), float(lat.group(1)) if lat else None, None,
+                  "single-row primary-key selects, scale 10", connections=clients)
 
 
 # ---------------------------------------------------------------- driver
@@ -457,15 +483,17 @@ def run(
                     else:
                         fig = http_python(base, people, kind, seconds, min(c, 4 * cores))
                     fig.cpu_us = cpu_per_request(before, _proc_cpu(), proc.pid, fig.requests) or None
+                    fig.connections = c
                     fig.note += f"; {n} uvicorn worker{'s' if n > 1 else ''}"
                     figures.append(fig)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-    if pgbench and postgres:
-        fig = pgbench_select(url, seconds, clients=connections[0], threads=max(1, cores // 2))
-        if fig:
-            figures.append(fig)
+    if pgbench and postgres:  # with as many clients as each run had lookups in flight: its ratio is against that
+        for i, c in enumerate(dict.fromkeys(connections)):
+            fig = pgbench_select(url, seconds, clients=c, threads=max(1, cores // 2), initialise=i == 0)
+            if fig:
+                figures.append(fig)
     return {
         "database": make_url_safe(url),
         "people": population,
@@ -507,6 +535,18 @@ def _load() -> str:
         return ""
 
 
+def shares(figures: list[dict]) -> list[tuple[str, str, float, str]]:
+    """Each lookup figure against `pgbench -S` with as many clients as it had lookups in flight
+    (else the first pgbench of the run): (name, note, share, the pgbench figure's name)."""
+    runs = [f for f in figures if f["name"].startswith("pgbench")]
+    out = []
+    for f in figures:
+        if runs and f["name"].startswith(("HTTP", "in-process")):
+            pg = next((r for r in runs if f.get("connections") and r.get("connections") == f["connections"]), runs[0])
+            out.append((f["name"], f["note"].split(";")[0], f["per_second"] / pg["per_second"], pg["name"]))
+    return out
+
+
 def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -522,11 +562,8 @@ def print_report(report: dict) -> None:
         )
     console = Console()
     console.print(table)
-    pg = next((f for f in report["figures"] if f["name"].startswith("pgbench")), None)
-    if pg:
-        for f in report["figures"]:
-            if f["name"].startswith(("HTTP", "in-process")):
-                console.print(f"{f['name']} ({f['note'].split(';')[0]}): {f['per_second'] / pg['per_second']:.1%} of pgbench -S")
+    for name, note, share, pg in shares(report["figures"]):
+        console.print(f"{name} ({note}): {share:.1%} of {pg}")
     if report.get("phases_us"):
         split = Table(title="where a lookup's time goes on the event loop (mean µs of wall time per lookup, waits included)")
         split.add_column("phase")
