@@ -7,6 +7,7 @@ category walked)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import string
 import unicodedata
@@ -27,24 +28,20 @@ def _full_compact(value: object) -> str:
     return nfkc(_WS.sub("", nfkc(str(value or "")))).translate(numbers._HYPHENS)
 
 
-def _full_symbol(value: object) -> str:
+def _full_field(field: str, most: int, required: bool, value: object) -> str:
+    """The 記号 (symbol) or 番号 (number) as the full normalisation gives it, or its error."""
     text = _full_compact(value)
-    if len(text) > numbers.SYMBOL_MAX:
-        raise InputError("symbol", f"is longer than {numbers.SYMBOL_MAX} characters")
+    if required and not text:
+        raise InputError(field, "is required")
+    if len(text) > most:
+        raise InputError(field, f"is longer than {most} characters")
     if any(unicodedata.category(c).startswith("C") for c in text):
-        raise InputError("symbol", "contains control characters")
+        raise InputError(field, "contains control characters")
     return text
 
 
-def _full_number(value: object) -> str:
-    text = _full_compact(value)
-    if not text:
-        raise InputError("number", "is required")
-    if len(text) > numbers.NUMBER_MAX:
-        raise InputError("number", f"is longer than {numbers.NUMBER_MAX} characters")
-    if any(unicodedata.category(c).startswith("C") for c in text):
-        raise InputError("number", "contains control characters")
-    return text
+_full_symbol = functools.partial(_full_field, "symbol", numbers.SYMBOL_MAX, False)
+_full_number = functools.partial(_full_field, "number", numbers.NUMBER_MAX, True)
 
 
 def _full_branch(value: object) -> str:
