@@ -64,6 +64,18 @@ class CardStatus:
     card_grace_end: dt.date | None = None
 
 
+def _expiry(day: dt.date, expires: dt.date, grace_end: dt.date, alert_months: int, name: str, alerts: list[str]) -> bool:
+    """R-B2/R-B3 for the card or its certificate: whether `day` is in its grace period, with
+    its alert (`{name}_grace`, or `{name}_expiring` inside the alert window) added to `alerts`."""
+    if day > expires:
+        if day <= grace_end:
+            alerts.append(f"{name}_grace")
+            return True
+    elif day >= alert_start(expires, alert_months):
+        alerts.append(f"{name}_expiring")
+    return False
+
+
 def card_status(
     day: dt.date,
     *,
@@ -77,21 +89,9 @@ def card_status(
     cert_grace_end = grace_period_end(cert_expires, policy.grace_months)
     card_grace_end = grace_period_end(card_expires, policy.grace_months)
     alerts: list[str] = []
-    in_grace = False
-    # The certificate, then the card (the alerts keep that order). Written out rather than
-    # looped: every lookup by card passes here.
-    if day > cert_expires:
-        if day <= cert_grace_end:
-            in_grace = True
-            alerts.append("cert_grace")
-    elif day >= alert_start(cert_expires, policy.alert_months):
-        alerts.append("cert_expiring")
-    if day > card_expires:
-        if day <= card_grace_end:
-            in_grace = True
-            alerts.append("card_grace")
-    elif day >= alert_start(card_expires, policy.alert_months):
-        alerts.append("card_expiring")
+    # The certificate, then the card (the alerts keep that order).
+    in_grace = _expiry(day, cert_expires, cert_grace_end, policy.alert_months, "cert", alerts)
+    in_grace = _expiry(day, card_expires, card_grace_end, policy.alert_months, "card", alerts) or in_grace
     reason = None
     if day > card_grace_end:
         reason = "card_expired"
