@@ -32,6 +32,33 @@ def test_the_snapshot_sees_this_process_spend_cpu():
     assert after[me][2] > before[me][2] and lookup._cpu_groups(after, me)["server"] >= after[me][2]
 
 
+def test_the_machines_busy_share_is_what_the_cores_spent_between_two_readings():
+    assert lookup.busy_share((100.0, 400.0), (130.0, 440.0)) == 0.75  # 30 of 40 core-seconds busy
+    assert lookup.busy_share(None, (1.0, 2.0)) is None and lookup.busy_share((1.0, 2.0), (1.0, 2.0)) is None
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/stat"), reason="reads /proc/stat (Linux)")
+def test_the_machines_reading_moves_while_this_process_spends_cpu():
+    first = lookup._machine_cpu()
+    children = lookup._children_cpu()
+    __import__("subprocess").run([__import__("sys").executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    second = lookup._machine_cpu()
+    assert 0 <= second[0] - first[0] <= second[1] - first[1] and second[0] > first[0]
+    assert 0 < lookup.busy_share(first, second) <= 1
+    assert lookup._children_cpu() > children  # the finished child's CPU is counted, as wrk's is
+
+
+def test_the_ceiling_is_the_cores_over_the_cpu_of_a_lookup_and_a_core_per_worker():
+    figure = {"cpu_us": {"server": 50.0, "PostgreSQL": 90.0, "load generator": 20.0}, "workers": 1}
+    assert lookup.ceiling(figure, 2) == 2e6 / 160  # the two cores, before the one worker's core (1e6 / 50)
+    figure["cpu_us"] |= {"server": 90.0, "PostgreSQL": 50.0}
+    assert lookup.ceiling(figure, 2) == 1e6 / 90  # one worker: its one core is used up first
+    assert lookup.ceiling(figure | {"workers": 2}, 2) == 2e6 / 160
+    assert lookup.ceiling(figure | {"workers": 8}, 2) == 2e6 / 160  # more workers than cores: the cores
+    assert lookup.ceiling({"cpu_us": {"server": 90.0}}, 2) is None  # PostgreSQL elsewhere: no ceiling
+    assert lookup.ceiling({"cpu_us": None}, 2) is None
+
+
 def test_the_report_names_the_buffer_pool_on_postgresql(engine):
     settings = lookup.server_settings(engine)
     if engine.dialect.name == "postgresql":
@@ -88,3 +115,15 @@ def test_the_split_of_a_short_loop_run_names_every_phase_and_the_loops_lag(engin
     assert figure.requests > 0 and figure.connections == 4 and figure.p99_ms >= figure.p50_ms > 0
     assert list(phases) == [*lookup.PHASES, lookup.LAG_MEAN, lookup.LAG_P90, "total (mean latency)"]
     assert phases[lookup.LAG_P90] >= 0 and phases["total (mean latency)"] > phases["evaluation"] > 0
+
+
+def test_the_report_says_how_busy_the_machine_was_and_what_every_core_would_give(capsys):
+    http = {"name": "HTTP by card", "requests": 80_000, "seconds": 10.0, "per_second": 8_000.0, "p50_ms": 3.6, "p99_ms": 6.8,
+            "note": "wrk -t1 -c32; 1 uvicorn worker", "connections": 32, "busy": 0.65, "workers": 2,
+            "cpu_us": {"server": 90.0, "PostgreSQL": 50.0, "load generator": 20.0}}
+    pgbench = {"name": "pgbench -S (-c32 -j1)", "requests": 600_000, "seconds": 10.0, "per_second": 60_000.0, "p50_ms": 0.5,
+               "p99_ms": None, "note": "", "connections": 32}
+    lookup.print_report({"people": 10, "database": "x", "cores": 2, "figures": [http, pgbench], "server": {}})
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the machine 65% busy" in out
+    assert "the cores used up at that CPU: 12,500/s (20.8% of pgbench -S (-c32 -j1))" in out  # 2 cores / 160 µs

@@ -33,7 +33,9 @@ class Figure:
     p50_ms: float | None
     p99_ms: float | None
     note: str = ""
-    cpu_us: dict | None = None  # CPU µs per request by process (the server's, PostgreSQL's on this machine), over HTTP
+    cpu_us: dict | None = None  # CPU µs per request by process (the server's, PostgreSQL's on this machine, the load generator's), over HTTP
+    busy: float | None = None  # share of all the machine's cores busy during the run (any process), over HTTP
+    workers: int | None = None  # the server's worker processes, over HTTP
     connections: int | None = None  # lookups in flight (HTTP connections, pgbench's clients): what its ratio is taken against
 
 
@@ -79,6 +81,45 @@ def cpu_per_request(before: dict, after: dict, server: int, requests: int) -> di
     ended in between are not counted: PostgreSQL's backends live as long as the server's pool)."""
     a, b = _cpu_groups(before, server), _cpu_groups(after, server)
     return {k: round((b[k] - a[k]) / requests * 1e6, 1) for k in a} if requests else {}
+
+
+def _machine_cpu() -> tuple[float, float] | None:
+    """(busy, all) CPU seconds of the whole machine so far, every core (/proc/stat's first line;
+    idle and iowait are not busy). None where there is no /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    total = sum(fields)
+    return (total - fields[3] - fields[4]) / _TICK, total / _TICK
+
+
+def busy_share(before: tuple[float, float] | None, after: tuple[float, float] | None) -> float | None:
+    """The share of the machine's cores busy between two `_machine_cpu` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 3)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (wrk, or the Python client's processes)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ceiling(figure: dict, cores: int) -> float | None:
+    """Lookups/s at the run's CPU per lookup if the cores were used up: every core busy (the
+    server's, PostgreSQL's and the load generator's CPU together), and no more than the
+    server's workers can give — a worker is one process on one core. What the machine could
+    give where the run was paced by latency rather than by the CPU. None without the CPU figures."""
+    cpu = figure.get("cpu_us") or {}
+    if not {"server", "PostgreSQL"} <= set(cpu) or min(cpu.values()) < 0 or cpu["server"] <= 0:
+        return None
+    top = cores * 1e6 / sum(cpu.values())
+    return min(top, min(figure.get("workers") or cores, cores) * 1e6 / cpu["server"])
 
 
 def _percentile(sorted_ns: list[int], q: float) -> float:
@@ -477,13 +518,16 @@ def run(
                     http_wrk(base, people, kind, 2, connections[0], max(1, cores // 2))
             for c in connections:
                 for kind in ("card", "numbers"):
-                    before = _proc_cpu()
+                    before, machine, children = _proc_cpu(), _machine_cpu(), _children_cpu()
                     if shutil.which("wrk"):
                         fig = http_wrk(base, people, kind, seconds, c, max(1, cores // 2))
                     else:
                         fig = http_python(base, people, kind, seconds, min(c, 4 * cores))
+                    fig.busy = busy_share(machine, _machine_cpu())
                     fig.cpu_us = cpu_per_request(before, _proc_cpu(), proc.pid, fig.requests) or None
-                    fig.connections = c
+                    if fig.cpu_us:  # the load generator, a finished child of this process, shares the cores too
+                        fig.cpu_us["load generator"] = round((_children_cpu() - children) / fig.requests * 1e6, 1)
+                    fig.connections, fig.workers = c, n
                     fig.note += f"; {n} uvicorn worker{'s' if n > 1 else ''}"
                     figures.append(fig)
         finally:
@@ -575,9 +619,17 @@ def print_report(report: dict) -> None:
         console.print(split)
     if report.get("load"):
         console.print(f"load average at the end of the run: {report['load']} ({report['cores']} cores)")
+    runs = {f["connections"]: f for f in report["figures"] if f["name"].startswith("pgbench")}
     for f in report["figures"]:
         if f.get("cpu_us"):
-            console.print(f"{f['name']}: CPU per lookup " + ", ".join(f"{k} {v:,.0f} µs" for k, v in f["cpu_us"].items()))
+            line = f"{f['name']} ({f.get('connections')} connections): CPU per lookup " + ", ".join(f"{k} {v:,.0f} µs" for k, v in f["cpu_us"].items())
+            if f.get("busy") is not None:
+                line += f"; the machine {f['busy']:.0%} busy"
+            top = ceiling(f, report["cores"])
+            if top:
+                pg = runs.get(f.get("connections")) or next(iter(runs.values()), None)
+                line += f"; the cores used up at that CPU: {top:,.0f}/s" + (f" ({top / pg['per_second']:.1%} of {pg['name']})" if pg else "")
+            console.print(line)
     if report.get("server"):
         console.print("server: " + ", ".join(f"{k} {v}" for k, v in report["server"].items()))
 
