@@ -1,9 +1,12 @@
-"""`onshi bench lookup`'s accounting (issue 14 item 2): the CPU each lookup cost the server and
-PostgreSQL, and the server settings the figures depend on. Figures only: speed is never asserted."""
+"""`onshi bench lookup`'s accounting (issue 14 item 2): the CPU each lookup cost the server,
+PostgreSQL and the load generator, how busy the machine was, what its cores would give at that
+CPU, and the server settings the figures depend on. Figures only: speed is never asserted."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -41,7 +44,7 @@ def test_the_machines_busy_share_is_what_the_cores_spent_between_two_readings():
 def test_the_machines_reading_moves_while_this_process_spends_cpu():
     first = lookup._machine_cpu()
     children = lookup._children_cpu()
-    __import__("subprocess").run([__import__("sys").executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"], check=True)
     second = lookup._machine_cpu()
     assert 0 <= second[0] - first[0] <= second[1] - first[1] and second[0] > first[0]
     assert 0 < lookup.busy_share(first, second) <= 1
@@ -119,7 +122,7 @@ def test_the_split_of_a_short_loop_run_names_every_phase_and_the_loops_lag(engin
 
 def test_the_report_says_how_busy_the_machine_was_and_what_every_core_would_give(capsys):
     http = {"name": "HTTP by card", "requests": 80_000, "seconds": 10.0, "per_second": 8_000.0, "p50_ms": 3.6, "p99_ms": 6.8,
-            "note": "wrk -t1 -c32; 1 uvicorn worker", "connections": 32, "busy": 0.65, "workers": 2,
+            "note": "wrk -t1 -c32; 2 uvicorn workers", "connections": 32, "busy": 0.65, "workers": 2,
             "cpu_us": {"server": 90.0, "PostgreSQL": 50.0, "load generator": 20.0}}
     pgbench = {"name": "pgbench -S (-c32 -j1)", "requests": 600_000, "seconds": 10.0, "per_second": 60_000.0, "p50_ms": 0.5,
                "p99_ms": None, "note": "", "connections": 32}

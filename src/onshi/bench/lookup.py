@@ -3,6 +3,9 @@ in-process and over HTTP, with `pgbench -S` on the same server for the ratio.
 
 HTTP load comes from `wrk` (Debian package `wrk`) when installed, else from a simple
 multi-process keep-alive client (which itself costs CPU on a small machine: prefer wrk).
+Each HTTP run also reports the CPU per lookup of the server, PostgreSQL and the load
+generator, how busy the machine was, and what that CPU per lookup would give with the cores
+used up (`ceiling`: a worker process uses one core at most).
 """
 
 from __future__ import annotations
