@@ -582,14 +582,20 @@ def _load() -> str:
         return ""
 
 
-def shares(figures: list[dict]) -> list[tuple[str, str, float, str]]:
-    """Each lookup figure against `pgbench -S` with as many clients as it had lookups in flight
-    (else the first pgbench of the run): (name, note, share, the pgbench figure's name)."""
+def reference(figure: dict, figures: list[dict]) -> dict | None:
+    """The `pgbench -S` figure of the run that `figure` is set against: the one with as many
+    clients as it had lookups in flight, else the run's first (None: no pgbench in the run)."""
     runs = [f for f in figures if f["name"].startswith("pgbench")]
+    same = (r for r in runs if figure.get("connections") and r.get("connections") == figure["connections"])
+    return next(same, runs[0] if runs else None)
+
+
+def shares(figures: list[dict]) -> list[tuple[str, str, float, str]]:
+    """Each lookup figure against its `reference`: (name, note, share, the pgbench figure's name)."""
     out = []
     for f in figures:
-        if runs and f["name"].startswith(("HTTP", "in-process")):
-            pg = next((r for r in runs if f.get("connections") and r.get("connections") == f["connections"]), runs[0])
+        pg = reference(f, figures) if f["name"].startswith(("HTTP", "in-process")) else None
+        if pg is not None:
             out.append((f["name"], f["note"].split(";")[0], f["per_second"] / pg["per_second"], pg["name"]))
     return out
 
@@ -622,7 +628,6 @@ def print_report(report: dict) -> None:
         console.print(split)
     if report.get("load"):
         console.print(f"load average at the end of the run: {report['load']} ({report['cores']} cores)")
-    runs = {f["connections"]: f for f in report["figures"] if f["name"].startswith("pgbench")}
     for f in report["figures"]:
         if f.get("cpu_us"):
             line = f"{f['name']} ({f.get('connections')} connections): CPU per lookup " + ", ".join(f"{k} {v:,.0f} µs" for k, v in f["cpu_us"].items())
@@ -630,7 +635,7 @@ def print_report(report: dict) -> None:
                 line += f"; the machine {f['busy']:.0%} busy"
             top = ceiling(f, report["cores"])
             if top:
-                pg = runs.get(f.get("connections")) or next(iter(runs.values()), None)
+                pg = reference(f, report["figures"])
                 line += f"; the cores used up at that CPU: {top:,.0f}/s" + (f" ({top / pg['per_second']:.1%} of {pg['name']})" if pg else "")
             console.print(line)
     if report.get("server"):
